@@ -1,0 +1,810 @@
+"""A local stand-in for MyOperator's OBD endpoint: demo mode, ``opdial-cli sandbox`` and every HTTP test.
+
+It validates a request the way the real service plausibly does (see ``shared/myoperator-api.md``), in
+this order: path, ``x-api-key``, JSON body, required fields, ``secret_token``, ``company_id``, company
+configuration and ``public_ivr_id``, field types, the customer number, user dial vs anonymous dial,
+the anonymous feature, duplicate ``reference_id`` within a TTL; and answers with the observed shapes.
+
+On top of that, ``Faults`` make the transport misbehave for the next N requests (dropped connections,
+replies lost after accepting, 500, 429, HTML 502, garbage), and ``DEMO_TRIGGERS`` let a person provoke
+each problem in demo mode by dialling a particular fictional number.
+
+Everything is plain Python (no Qt). Recorded requests hold the raw headers and body, secrets included:
+they live only in memory, for tests that check the exact wire format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import logging
+import math
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+
+from desktop_app.api.models import MAX_CALL_DURATION_RANGE, Account
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/obd-api-v1"
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_CLI_PORT = 8765
+
+E164_PATTERN = re.compile(r"^\+[1-9]\d{7,14}$")
+USER_ID_PATTERN = re.compile(r"^[0-9a-fA-F]{16}$")
+STRING_FIELDS = (
+    "company_id",
+    "secret_token",
+    "type",
+    "number",
+    "public_ivr_id",
+    "reference_id",
+    "user_id",
+    "number_2",
+    "region",
+    "group",
+    "caller_id",
+)
+REQUIRED_FIELDS = ("company_id", "secret_token", "type", "number", "public_ivr_id")
+
+# Observed and documented texts, spelled as the real service spells them (including its typo).
+TEXT_NUMBER_NOT_STRING = "Provide valid Number in string format"
+TEXT_NUMBER_FORMAT = "Invalid Number Format"
+TEXT_INVALID_KEY = "Invalid API Key"
+TEXT_ANONYMOUS_DISABLED = "annonymous dial is not enabled for this company"
+TEXT_DUPLICATE = "Reference ID already taken"
+TEXT_CONFIG_MISSING = "Company Config Missing"
+TEXT_ACCEPTED = "Request accepted successfully"
+
+HTML_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>awselb/2.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+MALFORMED_BODY = '{"status":"success","details":"Request acc<!-- upstream truncated -->'
+
+
+@dataclass
+class SandboxConfig:
+    """What the sandbox accepts. Mutable while the server runs (tests flip switches between requests).
+
+    The default credentials are deliberately fake and harmless to print.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    api_key: str = "sandbox-api-key-0000"
+    secret_token: str = "sandbox-secret-0000"
+    company_id: str = "demo-company"
+    public_ivr_id: str = "demo-ivr"
+    users: dict[str, str] = field(default_factory=lambda: {"a1b2c3d4e5f60718": "Asha (demo agent)"})
+    anonymous_enabled: bool = True
+    # Companies that exist (same secret) but whose campaign configuration is missing: 500.
+    config_missing_companies: tuple[str, ...] = ()
+    duplicate_ttl_s: float = 172800.0  # about 48 h: a guess, see the API notes
+    # "api": wrong key answers {"status":"error","code":"403","details":"Invalid API Key"};
+    # "gateway": {"message":"Forbidden"}. A missing key always gets the gateway shape.
+    invalid_key_style: str = "api"
+    demo_triggers_enabled: bool = True
+    slow_reply_s: float = 8.0
+    # Binding to anything but loopback exposes the (fake) credentials: only on explicit request.
+    allow_non_loopback: bool = False
+    now: Callable[[], float] = time.monotonic
+
+    @property
+    def default_user_id(self) -> str | None:
+        return next(iter(self.users), None)
+
+
+@dataclass
+class Faults:
+    """Switchable misbehaviour. Counts apply to the next N requests, then fall back to 0.
+
+    One request triggers at most one counted fault, checked in the order of the fields below, so
+    setting several counts plays them in sequence. ``latency_s`` and ``retry_after`` persist.
+    """
+
+    drop_connection: int = 0  # close the socket without answering; nothing is accepted
+    lose_reply: int = 0  # process the request (accept it if valid), then close without answering
+    server_error: int = 0  # 500 {"message": "Internal server error"}
+    rate_limit: int = 0  # 429 with Retry-After: retry_after
+    html_502: int = 0  # 502 with a load balancer's HTML page
+    malformed: int = 0  # 200 with a body that is not JSON
+    empty_200: int = 0  # 200 with an empty body
+    status_not_success: int = 0  # 200 with {"status": "error", ...}
+    latency_s: float = 0.0  # delay before every reply (after processing)
+    retry_after: float = 1.0
+
+    COUNTED = (
+        "drop_connection",
+        "lose_reply",
+        "server_error",
+        "rate_limit",
+        "html_502",
+        "malformed",
+        "empty_200",
+        "status_not_success",
+    )
+
+    def take(self) -> str | None:
+        """Consume one count of the first pending fault and name it (caller holds the lock)."""
+        for name in self.COUNTED:
+            count = getattr(self, name)
+            if count > 0:
+                setattr(self, name, count - 1)
+                return name
+        return None
+
+    def clear(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, f.default)
+
+
+class DemoTrigger(NamedTuple):
+    """A customer number that provokes one behaviour in demo mode."""
+
+    number: str
+    behaviour: str  # what the sandbox does
+    problem: str  # the problem code the app should show
+
+
+# Fictional Indian mobile numbers (valid per phonenumbers, so the app lets them through); the last
+# three digits hint at the HTTP status they provoke.
+DEMO_TRIGGERS: list[DemoTrigger] = [
+    DemoTrigger("+919000000400", "400 Invalid Number Format", "invalid_number"),
+    DemoTrigger("+919000000403", "403 Invalid API Key", "auth_failed"),
+    DemoTrigger("+919000000431", "403 anonymous dial not enabled", "anonymous_disabled"),
+    DemoTrigger("+919000000409", "403 Reference ID already taken", "duplicate_reference"),
+    DemoTrigger("+919000000501", "500 Company Config Missing", "company_config_missing"),
+    DemoTrigger("+919000000429", "429 Too Many Requests with Retry-After", "rate_limited"),
+    DemoTrigger("+919000000500", "500 Internal server error", "server_error"),
+    DemoTrigger("+919000000502", "502 HTML page from a load balancer", "server_error"),
+    DemoTrigger("+919000000408", "accepted, but the reply takes 8 s", "timeout"),
+    DemoTrigger("+919000000444", "accepted, then the reply is lost (retry confirms it)", "timeout"),
+    DemoTrigger("+919000000499", "connection dropped without an answer", "network"),
+    DemoTrigger("+919000000201", "200 with a body that is not JSON", "unexpected_response"),
+]
+_TRIGGER_BY_NUMBER = {t.number: t for t in DEMO_TRIGGERS}
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request as it arrived. ``headers`` has lower-case names; ``json`` is None if unparsable.
+
+    ``response_status`` is None when no answer was sent (dropped connection, lost reply).
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_text: str
+    json: Any
+    accepted: bool
+    response_status: int | None
+    fault: str | None = None
+
+
+@dataclass
+class Reply:
+    """What the handler sends back (or, with ``drop``, the decision to send nothing)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    accepted: bool = False
+    drop: bool = False
+    delay_s: float = 0.0
+
+
+def json_reply(status: int, payload: dict[str, Any], **kwargs: Any) -> Reply:
+    return Reply(status, json.dumps(payload, separators=(",", ":")).encode(), **kwargs)
+
+
+def api_error(status: int, details: str, **extra: Any) -> Reply:
+    """The service's own error shape: code as a string, reason in ``details``."""
+    return json_reply(status, {"status": "error", "code": str(status), "details": details, **extra})
+
+
+def gateway_error(status: int, message: str) -> Reply:
+    """The shape the API gateway in front of the service answers with."""
+    return json_reply(status, {"message": message}, headers={"x-amzn-ErrorType": "ForbiddenException"})
+
+
+def schema_error(message: str) -> Reply:
+    """400 with JSON-schema-validator-like text, as some observed 400s carry."""
+    return api_error(400, message)
+
+
+def _repr_json(value: Any) -> str:
+    """Render a value the way Python's jsonschema prints an instance."""
+    return repr(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # without it every reply stalls ~40 ms (Nagle + delayed ACK)
+    server_version = "opdial-sandbox"
+    sys_version = ""
+    timeout = 30  # an idle keep-alive connection must not pin a thread forever
+    server: _HttpServer
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        reply, record = self.server.sandbox._handle(self.command, self.path, self._header_dict(), body)
+        self.server.sandbox._record(record)
+        if reply.delay_s > 0 and self.server.stopping.wait(reply.delay_s):
+            reply.drop = True  # shutting down: never answer late
+        if reply.drop:
+            self.close_connection = True
+            return
+        self._send(reply)
+
+    def _header_dict(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send(api_error(400, "Invalid Content-Length"))
+            self.close_connection = True
+            return None
+        if length > MAX_BODY_BYTES:
+            self._send(api_error(413, "Request Entity Too Large"))
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes | None:
+        data = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():
+                    pass  # trailers
+                return bytes(data)
+            data += self.rfile.read(size)
+            self.rfile.readline()
+            if len(data) > MAX_BODY_BYTES:
+                self._send(api_error(413, "Request Entity Too Large"))
+                self.close_connection = True
+                return None
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        if reply.body or reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox: " + format, *args)
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = True  # server_close() joins the handler threads: stop() leaves none behind
+    sandbox: SandboxServer
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        self.stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Wake handler threads blocked on idle keep-alive connections so they can finish."""
+        with self._connections_lock:
+            open_connections = list(self._connections)
+        for conn in open_connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-reply and sockets closed by stop() are normal here.
+        log.debug("sandbox: connection error from %s", client_address, exc_info=True)
+
+
+class SandboxServer:
+    """The fake MyOperator endpoint on a loopback port. Context manager; ``start()``/``stop()`` too."""
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        on_request: Callable[[ReceivedRequest], None] | None = None,
+    ) -> None:
+        self.config = config or SandboxConfig()
+        self.faults = Faults()
+        self.on_request = on_request
+        self._lock = threading.Lock()
+        self._received: list[ReceivedRequest] = []
+        self._accepted: list[dict[str, Any]] = []
+        self._references: dict[tuple[str, str], float] = {}  # (company, reference_id) -> accepted at
+        self._http: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> SandboxServer:
+        if self._http is not None:
+            return self
+        check_bind_host(self.config.host, self.config.allow_non_loopback)
+        self._http = _HttpServer((self.config.host, self.config.port), self)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="opdial-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        http, thread = self._http, self._thread
+        if http is None:
+            return
+        http.stopping.set()
+        http.shutdown()
+        http.close_connections()
+        http.server_close()
+        if thread is not None:
+            thread.join()
+        self._http = self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._http is not None
+
+    # ---- what clients and tests need -------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._http is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._http.server_address[1]
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}{API_PATH}"
+
+    @property
+    def account(self) -> Account:
+        """An account the sandbox accepts, pointing at this server."""
+        c = self.config
+        return Account(c.company_id, c.public_ivr_id, c.api_key, c.secret_token, api_url=self.url)
+
+    @property
+    def received(self) -> list[ReceivedRequest]:
+        """Every request so far, oldest first (a snapshot)."""
+        with self._lock:
+            return list(self._received)
+
+    @property
+    def accepted_calls(self) -> list[dict[str, Any]]:
+        """The bodies of accepted calls, oldest first (a snapshot)."""
+        with self._lock:
+            return list(self._accepted)
+
+    def reset(self) -> None:
+        """Forget requests, accepted calls and reserved reference ids; clear all faults."""
+        with self._lock:
+            self._received.clear()
+            self._accepted.clear()
+            self._references.clear()
+            self.faults.clear()
+
+    # ---- request processing (runs on handler threads) --------------------------------------------
+    def _handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Reply, ReceivedRequest]:
+        path = target.split("?", 1)[0]
+        text = body.decode("utf-8", errors="replace")
+        parsed = _parse_json(body)
+        with self._lock:
+            fault = self.faults.take()
+            latency = self.faults.latency_s
+            retry_after = self.faults.retry_after
+        if fault == "drop_connection":
+            reply = Reply(0, drop=True)
+        elif fault in (None, "lose_reply"):
+            reply = self._process(method, path, headers, parsed)
+            reply.drop = reply.drop or fault == "lose_reply"
+        else:
+            reply = fault_reply(fault, retry_after)
+        reply.delay_s += latency
+        status = None if reply.drop else reply.status
+        record = ReceivedRequest(method, path, headers, text, parsed, reply.accepted, status, fault)
+        return reply, record
+
+    def _record(self, record: ReceivedRequest) -> None:
+        with self._lock:
+            self._received.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
+
+    def _process(self, method: str, path: str, headers: dict[str, str], parsed: Any) -> Reply:
+        if path.rstrip("/") != API_PATH:
+            return json_reply(404, {"message": "Not Found"})
+        if method != "POST":
+            return json_reply(405, {"message": "Method Not Allowed"}, headers={"Allow": "POST"})
+        for check in (self._check_api_key, _check_body_shape, self._check_account, _check_fields):
+            refusal = check(headers, parsed)
+            if refusal is not None:
+                return refusal
+        return self._check_call_and_accept(parsed)
+
+    def _check_api_key(self, headers: dict[str, str], body: Any) -> Reply | None:
+        key = headers.get("x-api-key")
+        if not key:
+            return gateway_error(403, "Forbidden")
+        if key != self.config.api_key:
+            if self.config.invalid_key_style == "gateway":
+                return gateway_error(403, "Forbidden")
+            return api_error(403, TEXT_INVALID_KEY)
+        return None
+
+    def _check_account(self, headers: dict[str, str], body: dict[str, Any]) -> Reply | None:
+        c = self.config
+        if body["secret_token"] != c.secret_token:
+            return api_error(403, "Invalid secret_token")
+        company = body["company_id"]
+        if company != c.company_id and company not in c.config_missing_companies:
+            return api_error(403, "Invalid company_id")
+        if company in c.config_missing_companies or body["public_ivr_id"] != c.public_ivr_id:
+            return api_error(500, TEXT_CONFIG_MISSING)
+        return None
+
+    def _check_call_and_accept(self, body: dict[str, Any]) -> Reply:
+        for check in (_check_number, self._check_parties):
+            refusal = check(body)
+            if refusal is not None:
+                return refusal
+        trigger = _TRIGGER_BY_NUMBER.get(body["number"]) if self.config.demo_triggers_enabled else None
+        with self._lock:  # duplicate check and reservation must be atomic
+            duplicate = self._duplicate(body)
+            if duplicate is not None:
+                return duplicate
+            if trigger is not None and not trigger_accepts(trigger):
+                return self._trigger_refusal(trigger)
+            reply = self._accept(body)
+        if trigger is not None:
+            apply_accepting_trigger(trigger, reply, self.config.slow_reply_s)
+        return reply
+
+    def _check_parties(self, body: dict[str, Any]) -> Reply | None:
+        """Type "1" needs exactly one of user_id and number_2; type "2" ignores both."""
+        if body["type"] != "1":
+            return None
+        user_id, agent = body.get("user_id"), body.get("number_2")
+        if user_id and agent:
+            return api_error(400, "Provide either user_id or number_2, not both")
+        if not user_id and not agent:
+            return api_error(400, "user_id or number_2 is required for type 1")
+        if user_id:
+            if not USER_ID_PATTERN.match(user_id):
+                return schema_error(f"{_repr_json(user_id)} does not match '^[0-9a-f]{{16}}$'")
+            if user_id.lower() not in {u.lower() for u in self.config.users}:
+                return api_error(400, "Invalid user_id: no such user in this company")
+            return None
+        if not E164_PATTERN.match(agent):
+            return api_error(400, TEXT_NUMBER_FORMAT + " (number_2)")
+        if not self.config.anonymous_enabled:
+            return api_error(403, TEXT_ANONYMOUS_DISABLED)
+        return None
+
+    def _duplicate(self, body: dict[str, Any]) -> Reply | None:
+        """403 when this company used the reference_id within the TTL (caller holds the lock)."""
+        reference = body.get("reference_id")
+        if not reference:
+            return None
+        accepted_at = self._references.get((body["company_id"], reference))
+        if accepted_at is None:
+            return None
+        remaining = self.config.duplicate_ttl_s - (self.config.now() - accepted_at)
+        if remaining <= 0:
+            return None
+        return api_error(403, TEXT_DUPLICATE, remaining_ttl=math.ceil(remaining))
+
+    def _accept(self, body: dict[str, Any]) -> Reply:
+        """Queue the call: remember it and reserve its reference_id (caller holds the lock)."""
+        reference = body.get("reference_id") or None
+        if reference:
+            self._references[(body["company_id"], reference)] = self.config.now()
+        self._accepted.append(body)
+        payload = {
+            "details": TEXT_ACCEPTED,
+            "status": "success",
+            "code": "200",
+            "unique_id": uuid.uuid4().hex,
+            "reference_id": reference,
+        }
+        return json_reply(200, payload, accepted=True)
+
+    def _trigger_refusal(self, trigger: DemoTrigger) -> Reply:
+        number = trigger.number
+        if number == "+919000000400":
+            return api_error(400, TEXT_NUMBER_FORMAT)
+        if number == "+919000000403":
+            return api_error(403, TEXT_INVALID_KEY)
+        if number == "+919000000431":
+            return api_error(403, TEXT_ANONYMOUS_DISABLED)
+        if number == "+919000000409":
+            return api_error(403, TEXT_DUPLICATE, remaining_ttl=math.ceil(self.config.duplicate_ttl_s) - 1)
+        if number == "+919000000501":
+            return api_error(500, TEXT_CONFIG_MISSING)
+        if number == "+919000000499":
+            return Reply(0, drop=True)
+        fault = {
+            "+919000000429": "rate_limit",
+            "+919000000500": "server_error",
+            "+919000000502": "html_502",
+            "+919000000201": "malformed",
+        }[number]
+        return fault_reply(fault, self.faults.retry_after)
+
+
+_ACCEPTING_TRIGGERS = {"+919000000408", "+919000000444"}
+
+
+def trigger_accepts(trigger: DemoTrigger) -> bool:
+    """Slow and lost replies accept the call first: the classic "timeout after success"."""
+    return trigger.number in _ACCEPTING_TRIGGERS
+
+
+def apply_accepting_trigger(trigger: DemoTrigger, reply: Reply, slow_reply_s: float) -> None:
+    if trigger.number == "+919000000408":
+        reply.delay_s += slow_reply_s
+    else:
+        reply.drop = True
+
+
+def fault_reply(fault: str, retry_after: float) -> Reply:
+    """The canned answer for a counted fault (the request itself is not processed)."""
+    if fault == "server_error":
+        return json_reply(500, {"message": "Internal server error"})
+    if fault == "rate_limit":
+        return json_reply(429, {"message": "Too Many Requests"}, headers={"Retry-After": f"{retry_after:g}"})
+    if fault == "html_502":
+        return Reply(502, HTML_502.encode(), content_type="text/html")
+    if fault == "malformed":
+        return Reply(200, MALFORMED_BODY.encode())
+    if fault == "empty_200":
+        return Reply(200, b"")
+    if fault == "status_not_success":
+        return api_error_200()
+    raise ValueError(f"unknown fault {fault!r}")
+
+
+def api_error_200() -> Reply:
+    """HTTP 200 whose body says it failed: success must be decided by ``status``, not HTTP."""
+    return json_reply(200, {"status": "error", "code": "500", "details": "Unable to process request"})
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _check_body_shape(headers: dict[str, str], body: Any) -> Reply | None:
+    """A JSON object carrying the fields needed to identify the account, as strings."""
+    if body is None:
+        return api_error(400, "Invalid request body: expected JSON")
+    if not isinstance(body, dict):
+        return schema_error(f"{_repr_json(body)} is not of type 'object'")
+    for name in REQUIRED_FIELDS:
+        if name not in body:
+            return schema_error(f"{name!r} is a required property")
+    for name in ("company_id", "secret_token", "public_ivr_id"):
+        if not isinstance(body[name], str):
+            return schema_error(f"{_repr_json(body[name])} is not of type 'string'")
+    return None
+
+
+def _check_fields(headers: dict[str, str], body: dict[str, Any]) -> Reply | None:
+    """Field types as a JSON schema would check them; ``number`` has its own message (below)."""
+    for name in STRING_FIELDS:
+        if name != "number" and name in body and not isinstance(body[name], str):
+            return schema_error(f"{_repr_json(body[name])} is not of type 'string'")
+    if body["type"] not in ("1", "2"):
+        return schema_error(f"{_repr_json(body['type'])} is not one of ['1', '2']")
+    if "max_call_duration" in body:
+        refusal = _check_duration(body["max_call_duration"])
+        if refusal is not None:
+            return refusal
+    if "call_hold" in body and not isinstance(body["call_hold"], bool):
+        return schema_error(f"{_repr_json(body['call_hold'])} is not of type 'boolean'")
+    return None
+
+
+def _check_duration(value: Any) -> Reply | None:
+    low, high = MAX_CALL_DURATION_RANGE
+    if isinstance(value, bool) or not isinstance(value, int):
+        return schema_error(f"{_repr_json(value)} is not of type 'integer'")
+    if value < low:
+        return schema_error(f"{value} is less than the minimum of {low}")
+    if value > high:
+        return schema_error(f"{value} is greater than the maximum of {high}")
+    return None
+
+
+def _check_number(body: dict[str, Any]) -> Reply | None:
+    number = body["number"]
+    if not isinstance(number, str) or not number.startswith("+"):
+        return api_error(400, TEXT_NUMBER_NOT_STRING)
+    if not E164_PATTERN.match(number):
+        return api_error(400, TEXT_NUMBER_FORMAT)
+    return None
+
+
+def check_bind_host(host: str, allow_non_loopback: bool) -> None:
+    """Refuse to expose the sandbox beyond this machine unless explicitly asked to."""
+    if allow_non_loopback or is_loopback(host):
+        return
+    raise ValueError(f"refusing to bind the sandbox to non-loopback address {host!r}")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---- opdial-cli sandbox --------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``opdial-cli sandbox``."""
+    parser.add_argument("--port", type=int, default=DEFAULT_CLI_PORT, help="port (0 = any free one)")
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="address to bind (default 127.0.0.1; anything else exposes the sandbox to the network)",
+    )
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S", help="delay every reply by S s")
+    parser.add_argument("--no-anonymous", action="store_true", help="answer anonymous dials with 403")
+    parser.add_argument(
+        "--config-missing", action="store_true", help="answer every call with 500 Company Config Missing"
+    )
+    parser.add_argument(
+        "--duplicate-ttl", type=float, default=172800.0, metavar="S", help="reference_id window (seconds)"
+    )
+    parser.add_argument("--retry-after", type=float, default=1.0, metavar="S", help="Retry-After on 429")
+    parser.add_argument(
+        "--no-demo-triggers", action="store_true", help="treat the demo trigger numbers like any other"
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    config = SandboxConfig(
+        host=args.host or "127.0.0.1",
+        port=args.port,
+        anonymous_enabled=not args.no_anonymous,
+        duplicate_ttl_s=args.duplicate_ttl,
+        demo_triggers_enabled=not args.no_demo_triggers,
+        allow_non_loopback=args.host is not None,
+    )
+    if args.config_missing:
+        config.config_missing_companies = (config.company_id,)
+    return config
+
+
+def describe(server: SandboxServer) -> Iterator[str]:
+    """The banner: where it listens, the fake credentials, the env vars, the demo numbers."""
+    c = server.config
+    yield f"OpDial sandbox (a fake MyOperator OBD endpoint) listening on {server.url}"
+    yield "Demo credentials (fake; accepted only by this sandbox):"
+    yield "  x-api-key      " + c.api_key
+    yield "  secret_token   " + c.secret_token
+    yield "  company_id     " + c.company_id
+    yield "  public_ivr_id  " + c.public_ivr_id
+    for user_id, name in c.users.items():
+        yield f"  user_id        {user_id}  ({name})"
+    yield "Point OpDial at it:"
+    env = {
+        "OPDIAL_API_URL": server.url,
+        "OPDIAL_API_KEY": c.api_key,
+        "OPDIAL_SECRET_TOKEN": c.secret_token,
+        "OPDIAL_COMPANY_ID": c.company_id,
+        "OPDIAL_PUBLIC_IVR_ID": c.public_ivr_id,
+        "OPDIAL_USER_ID": c.default_user_id or "",
+    }
+    for name, value in env.items():
+        yield f"  export {name}={value}"
+    if c.demo_triggers_enabled:
+        yield "Customer numbers that provoke a problem:"
+        for trigger in DEMO_TRIGGERS:
+            yield f"  {trigger.number}  {trigger.behaviour}  [{trigger.problem}]"
+    yield "Press Ctrl+C to stop."
+
+
+def _print_request(record: ReceivedRequest) -> None:
+    """One line per request, without secrets: the body and headers are not shown."""
+    body = record.json if isinstance(record.json, dict) else {}
+    status = "no reply" if record.response_status is None else str(record.response_status)
+    parts = [time.strftime("%H:%M:%S"), record.method, record.path, "->", status]
+    if record.accepted:
+        parts.append("accepted")
+    if record.fault:
+        parts.append(f"fault={record.fault}")
+    for name in ("type", "number", "reference_id"):
+        if isinstance(body.get(name), str):
+            parts.append(f"{name}={body[name]}")
+    print(" ".join(parts), flush=True)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Serve until Ctrl+C. Returns the process exit code."""
+    try:
+        server = SandboxServer(config_from_args(args), on_request=_print_request)
+        server.faults.latency_s = args.latency
+        server.faults.retry_after = args.retry_after
+        server.start()
+    except (OSError, ValueError) as exc:
+        print(f"opdial-cli sandbox: cannot start: {exc}", flush=True)
+        return 2
+    try:
+        for line in describe(server):
+            print(line, flush=True)
+        while True:
+            time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
+    except KeyboardInterrupt:
+        print("Stopping the sandbox.", flush=True)
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="opdial-sandbox", description="Run the OpDial sandbox server.")
+    add_arguments(parser)
+    return run_cli(parser.parse_args(argv))
