@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if "--self-check" in args:
+        # Before any GUI start-up: a check of this copy (frozen or source), fine on a headless box.
+        from desktop_app.selfcheck import console_stream, has_display, run_self_check
+
+        if not os.environ.get("QT_QPA_PLATFORM") and not has_display():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return run_self_check(console_stream())
+
     from desktop_app.ui.app import run_gui
 
-    return run_gui(sys.argv[1:] if argv is None else argv)
+    return run_gui(args)
 
 
 if __name__ == "__main__":

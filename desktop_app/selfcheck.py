@@ -1,0 +1,283 @@
+"""``opdial --self-check``: prove that this copy of OpDial (frozen or from source) is complete.
+
+It prints the version, the Qt/PySide version, the keyring backend in use, parses a non-Indian
+number, loads the icons and builds the main window offscreen, then exits 0 — or 1 with the reasons.
+CI runs it on the PyInstaller build, so a module or data file the spec forgot fails the build here
+rather than on an agent's desk.
+
+A missing *secure keyring service* (e.g. no Secret Service on a headless CI box) is reported as a
+warning, not a failure: that is the machine's state, not the build's. The keyring *backends* for
+this OS must be bundled, though, and that is checked.
+
+Also here: ``install_startup_probe`` — the hook that lets ``bench/packaging_budget.py`` time
+start-up to a shown main window (``OPDIAL_EXIT_AFTER_SHOWN=1``).
+
+Imports stay inside functions: the GUI imports this module on every start.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+EXIT_AFTER_SHOWN_ENV = "OPDIAL_EXIT_AFTER_SHOWN"
+SHOWN_MARKER = "OPDIAL_SHOWN"
+SAMPLE_NUMBER = "+44 20 7946 0000"  # fictional (Ofcom drama range), and deliberately not Indian
+SAMPLE_E164 = "+442079460000"
+
+
+class CheckFailed(Exception):
+    """One check's failure, with a reason a person can act on."""
+
+
+class CheckWarning(Exception):
+    """Something the user should know that does not make this copy broken."""
+
+
+class _Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.failures: list[str] = []
+
+    def run(self, label: str, check: Callable[[], str]) -> None:
+        try:
+            detail = check()
+        except CheckFailed as failure:
+            self._fail(label, str(failure))
+        except CheckWarning as warning:
+            print(f"warn  {label}: {warning}", file=self.out)
+        except Exception as error:  # anything unexpected is a failure with its type, never a crash
+            self._fail(label, f"{type(error).__name__}: {error}")
+        else:
+            print(f"ok    {label}: {detail}", file=self.out)
+
+    def _fail(self, label: str, reason: str) -> None:
+        self.failures.append(f"{label}: {reason}")
+        print(f"FAIL  {label}: {reason}", file=self.out)
+
+
+def run_self_check(out: TextIO = sys.stdout) -> int:
+    """Run every check, print one line each, return the process exit code (0 = all passed)."""
+    from desktop_app import APP_NAME, __version__
+
+    report = _Report(out)
+    print(f"{APP_NAME} {__version__} self-check ({_how_running()})", file=out)
+    report.run("version", lambda: __version__)
+    report.run("Qt", _qt_versions)
+    report.run("keyring backends bundled", _keyring_backends_bundled)
+    report.run("keyring", _keyring_in_use)
+    report.run("phone numbers", _parse_sample_number)
+    report.run("Qt plugins", _qt_plugins)
+    report.run("icons", _icons)
+    report.run("single instance", _local_socket)
+    report.run("main window", _build_main_window)
+    if report.failures:
+        print(f"self-check FAILED ({len(report.failures)}):", file=out)
+        for failure in report.failures:
+            print(f"  - {failure}", file=out)
+        out.flush()
+        return 1
+    print("self-check passed", file=out)
+    out.flush()
+    return 0
+
+
+def console_stream() -> TextIO:
+    """Where the report goes. A windowed Windows exe has no stdout: borrow the console of the
+    shell that started it (``opdial.exe --self-check`` from cmd or PowerShell) when there is one."""
+    if sys.stdout is not None:
+        return sys.stdout
+    if sys.platform == "win32":
+        import ctypes
+
+        attach_parent_process = -1
+        if ctypes.windll.kernel32.AttachConsole(attach_parent_process):  # type: ignore[attr-defined]
+            return open("CONOUT$", "w", encoding="utf-8", errors="replace")  # stays open until the process exits
+    return open(os.devnull, "w", encoding="utf-8")  # only the exit code can report
+
+
+def _how_running() -> str:
+    if getattr(sys, "frozen", False):
+        return f"frozen build in {os.path.dirname(sys.executable)}"
+    return f"from source, Python {sys.version.split()[0]}"
+
+
+def _qt_versions() -> str:
+    import PySide6
+    from PySide6 import QtCore
+
+    return f"Qt {QtCore.qVersion()}, PySide6 {PySide6.__version__}, platform {_application().platformName()}"
+
+
+def _application():  # -> QApplication; created on demand, offscreen when there is no display
+    from PySide6.QtWidgets import QApplication
+
+    if not os.environ.get("QT_QPA_PLATFORM") and not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return QApplication.instance() or QApplication([sys.argv[0]])
+
+
+def has_display() -> bool:
+    """Whether a window could appear: always on Windows/macOS, needs X11/Wayland elsewhere."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+# Backends that must be in the build for each OS, by keyring entry-point name and module.
+_EXPECTED_BACKENDS = {
+    "linux": {"SecretService": ("keyring.backends.SecretService", "secretstorage", "jeepney")},
+    "win32": {"Windows": ("keyring.backends.Windows", "win32ctypes.pywin32.win32cred")},
+    "darwin": {"macOS": ("keyring.backends.macOS",)},
+}
+
+
+def _keyring_backends_bundled() -> str:
+    """The keyring's entry points (its plugin list) and this OS's backend modules must be present."""
+    import importlib
+    from importlib.metadata import entry_points
+
+    names = sorted(ep.name for ep in entry_points(group="keyring.backends"))
+    expected = _EXPECTED_BACKENDS.get("linux" if sys.platform.startswith("linux") else sys.platform, {})
+    missing = [name for name in expected if name not in names]
+    if missing:
+        raise CheckFailed(f"keyring plugin list lacks {', '.join(missing)} (keyring metadata not bundled?)")
+    for modules in expected.values():
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ImportError as error:
+                raise CheckFailed(f"{module} is missing: {error}") from error
+    return ", ".join(names)
+
+
+def _keyring_in_use() -> str:
+    try:
+        from desktop_app.credentials import SecretStore
+    except ImportError:  # credentials.py not present in this checkout: ask keyring directly
+        import keyring
+
+        backend = keyring.get_keyring()
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
+    status = SecretStore().status()
+    if not status.usable:
+        raise CheckWarning(f"{status.backend_name} — {status.explanation}")
+    return status.backend_name
+
+
+def _parse_sample_number() -> str:
+    from desktop_app.numbers import normalise
+
+    parsed = normalise(SAMPLE_NUMBER, "IN")
+    if parsed.e164 != SAMPLE_E164 or parsed.region != "GB":
+        raise CheckFailed(
+            f"{SAMPLE_NUMBER!r} parsed as {parsed.e164} ({parsed.region}), not {SAMPLE_E164} (GB)"
+        )
+    return f"{SAMPLE_NUMBER} → {parsed.e164}, {parsed.country_name}, {parsed.international}"
+
+
+def _qt_plugins() -> str:
+    from PySide6.QtGui import QImageReader
+
+    _application()
+    formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
+    missing = {"svg", "png", "ico"} - formats
+    if missing:
+        raise CheckFailed(f"image format plugins missing: {', '.join(sorted(missing))}")
+    return f"image formats {', '.join(sorted(formats & {'svg', 'png', 'ico', 'icns', 'jpeg'}))}"
+
+
+def _icons() -> str:
+    from PySide6.QtSvg import QSvgRenderer
+
+    from desktop_app.ui.icons import icons_dir
+
+    _application()
+    path = icons_dir() / "opdial.svg"
+    if not path.is_file():
+        raise CheckFailed(f"app icon missing: {path} (resources/ not bundled?)")
+    if not QSvgRenderer(str(path)).isValid():
+        raise CheckFailed(f"app icon cannot be drawn: {path}")
+    count = len(list(icons_dir().glob("*.svg")))
+    return f"{count} SVG icons in {icons_dir()}"
+
+
+def _local_socket() -> str:
+    """QtNetwork's local sockets carry a second launch's link to the running window."""
+    from PySide6.QtNetwork import QLocalServer
+
+    server = QLocalServer()
+    name = f"opdial-selfcheck-{os.getpid()}"
+    if not server.listen(name):
+        raise CheckFailed(f"cannot listen on a local socket: {server.errorString()}")
+    server.close()
+    return "QLocalServer works"
+
+
+def _build_main_window() -> str:
+    """Build (not show) the real main window, in a throwaway data folder so no user file changes."""
+    app = _application()
+    saved = os.environ.get("OPDIAL_DATA_DIR")
+    with tempfile.TemporaryDirectory(prefix="opdial-selfcheck-") as scratch:
+        if saved is None:
+            os.environ["OPDIAL_DATA_DIR"] = scratch
+        try:
+            window = _new_main_window()
+            title = window.windowTitle()
+            kind = type(window).__name__
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+        finally:
+            if saved is None:
+                os.environ.pop("OPDIAL_DATA_DIR", None)
+    return f"{kind} built offscreen ({title!r})"
+
+
+def _new_main_window():  # -> QMainWindow
+    try:
+        from desktop_app.ui.main_window import MainWindow
+    except ImportError as error:
+        if error.name not in ("desktop_app.ui.main_window",):
+            raise
+        # The window issue has not landed in this checkout yet: a plain QMainWindow still proves
+        # that QtWidgets and the platform plugin work.
+        from PySide6.QtWidgets import QMainWindow
+
+        window = QMainWindow()
+        window.setWindowTitle("OpDial")
+        return window
+    return MainWindow()
+
+
+# --- start-up probe for the budget script ------------------------------------------------------------
+
+
+def startup_probe_requested() -> bool:
+    return os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
+
+
+def install_startup_probe(app) -> None:
+    """With ``OPDIAL_EXIT_AFTER_SHOWN=1``: when a main window first paints, print
+    ``OPDIAL_SHOWN <unix time>`` and quit. ``bench/packaging_budget.py`` compares that moment with
+    the process start, for OpDial and for a bare PySide6 window built the same way. No-op otherwise.
+    """
+    if not startup_probe_requested():
+        return
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QMainWindow
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
+                print(f"{SHOWN_MARKER} {time.time():.6f}", flush=True)
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    probe = _FirstPaint(app)
+    app.installEventFilter(probe)
