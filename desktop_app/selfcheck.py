@@ -96,7 +96,7 @@ def console_stream() -> TextIO:
 
         attach_parent_process = -1
         if ctypes.windll.kernel32.AttachConsole(attach_parent_process):  # type: ignore[attr-defined]
-            return open("CONOUT$", "w", encoding="utf-8", errors="replace")  # stays open until the process exits
+            return open("CONOUT$", "w", encoding="utf-8", errors="replace")  # open until exit
     return open(os.devnull, "w", encoding="utf-8")  # only the exit code can report
 
 
