@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 
 from desktop_app import APP_ID, config
 from desktop_app.api.models import DEFAULT_API_URL, Account
@@ -423,7 +424,9 @@ def _is_secure(backend: KeyringBackend) -> bool:
     path = _class_path(backend)
     if path in _SECURE_BACKENDS:
         return _priority(backend) > 0
-    if path in _UNUSABLE_BACKEND_NAMES or path.startswith("keyrings.alt."):
+    if isinstance(backend, ChainerBackend) or path in _UNUSABLE_BACKEND_NAMES:
+        return False
+    if path.startswith("keyrings.alt."):
         return False
     if path.startswith("keyring.backends."):
         return False  # a keyring backend we do not know to be secure
@@ -432,7 +435,7 @@ def _is_secure(backend: KeyringBackend) -> bool:
 
 def _unwrap(backend: KeyringBackend) -> KeyringBackend:
     """A chainer stands for its best secure member (never its plaintext ones)."""
-    if _class_path(backend) == "keyring.backends.chainer.ChainerBackend":
+    if isinstance(backend, ChainerBackend):
         for member in getattr(backend, "backends", []):
             if _is_secure(member):
                 return member
@@ -443,6 +446,8 @@ def describe_backend(backend: KeyringBackend) -> str:
     path = _class_path(backend)
     if path in _SECURE_BACKENDS:
         return _SECURE_BACKENDS[path]
+    if isinstance(backend, ChainerBackend):
+        return _UNUSABLE_BACKEND_NAMES["keyring.backends.chainer.ChainerBackend"]
     if path in _UNUSABLE_BACKEND_NAMES:
         return _UNUSABLE_BACKEND_NAMES[path]
     if path.startswith("keyrings.alt."):
