@@ -9,7 +9,6 @@ filter and the crash dialog mask it without being handed the account.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -82,21 +81,3 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.any(v) for v in value]
         return value
-
-
-class RedactingLogFilter(logging.Filter):
-    """Masks every registered secret in a log record's final message."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = registered_secrets()
-        if secrets:
-            message = Redactor(secrets, include_registered=False).text(record.getMessage())
-            record.msg, record.args = message, None
-        return True
-
-
-class RedactingFormatter(logging.Formatter):
-    """Masks registered secrets in the whole formatted record, tracebacks included."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return Redactor().text(super().format(record))

@@ -1,0 +1,508 @@
+"""``opdial-cli``: every core capability from a terminal, scriptable with ``--json``.
+
+Exit codes: 0 accepted/done, 2 invalid input or configuration (nothing sent), 3 rejected by the
+API, 4 transport failure / outcome unknown. Secrets are read from a hidden prompt or stdin, never
+from argv, and never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.api.curl import render_curl, request_preview
+from desktop_app.api.models import CallKind, CallRequest, Outcome
+
+EXIT_OK, EXIT_INPUT, EXIT_REJECTED, EXIT_FAILED = 0, 2, 3, 4
+EXIT_FOR_STATUS = {"accepted": EXIT_OK, "rejected": EXIT_REJECTED, "failed": EXIT_FAILED}
+
+log = logging.getLogger("desktop_app.cli")
+
+
+class Output:
+    """Plain sentences for people, exactly one JSON object for scripts."""
+
+    def __init__(self, as_json: bool, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.as_json = as_json
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    def json(self, data: Any) -> None:
+        json.dump(data, self.stdout, indent=2, ensure_ascii=False)
+        self.stdout.write("\n")
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    def error(self, message: str, code: str = "invalid_input") -> int:
+        if self.as_json:
+            self.json({"outcome": "error", "error": {"code": code, "message": message}})
+        else:
+            print(f"{APP_NAME}: {message}", file=self.stderr)
+        return EXIT_INPUT
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after the command (``opdial-cli call user --json``)."""
+    default: Any = None if defaults else argparse.SUPPRESS
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--profile", metavar="NAME", default=default, help="profile to use")
+    parent.add_argument("--api-url", metavar="URL", default=default, help="override the API URL")
+    parent.add_argument(
+        "--json", action="store_true", default=False if defaults else argparse.SUPPRESS, help="JSON output"
+    )
+    return parent
+
+
+def _add_call_options(parser: argparse.ArgumentParser, kind: CallKind) -> None:
+    if kind is CallKind.ANONYMOUS:
+        parser.add_argument("--agent", required=True, metavar="NUMBER", help="the agent's phone number")
+    parser.add_argument("--to", required=True, metavar="NUMBER", help="the customer's number")
+    if kind is CallKind.USER:
+        parser.add_argument("--user-id", metavar="ID", help="agent's MyOperator user id (default: profile's)")
+    parser.add_argument("--reference-id", metavar="R", help="client request id (default: a new one)")
+    parser.add_argument("--caller-id", metavar="N", help="outbound caller id (DID)")
+    parser.add_argument("--region", metavar="R", help="DID routing region (passed through)")
+    parser.add_argument("--group", metavar="G", help="DID group within the region (passed through)")
+    parser.add_argument("--max-duration", metavar="S", type=int, help="maximum call length, 1-5400 seconds")
+
+
+def _add_call_kinds(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, verb: str) -> None:
+    helps = {
+        CallKind.USER: "connect the agent (by MyOperator user id) to a customer",
+        CallKind.ANONYMOUS: "connect two numbers: the agent's and the customer's",
+        CallKind.IVR: "queue a customer through the campaign's IVR",
+    }
+    for kind in CallKind:
+        parser = sub.add_parser(kind.value, parents=[common], help=f"{verb} {helps[kind]}")
+        _add_call_options(parser, kind)
+        parser.set_defaults(kind=kind)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(defaults=False)
+    parser = argparse.ArgumentParser(
+        prog="opdial-cli",
+        parents=[_common_options(defaults=True)],
+        description=f"{APP_NAME} {__version__}: place outgoing calls through MyOperator's OBD API.",
+        epilog="Exit codes: 0 accepted, 2 invalid input or configuration (nothing sent), "
+        "3 rejected by the API, 4 network failure / outcome unknown.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    call = commands.add_parser("call", parents=[common], help="place a call")
+    _add_call_kinds(call.add_subparsers(dest="kind_name", metavar="KIND", required=True), common, "")
+    call.set_defaults(handler=cmd_call)
+
+    preview = commands.add_parser("preview", parents=[common], help="show a request without sending it")
+    preview_sub = preview.add_subparsers(dest="preview_what", metavar="WHAT", required=True)
+    preview_call = preview_sub.add_parser("call", parents=[common], help="preview a call request")
+    _add_call_kinds(preview_call.add_subparsers(dest="kind_name", metavar="KIND", required=True), common, "")
+    preview.set_defaults(handler=cmd_preview)
+
+    number = commands.add_parser("number", parents=[common], help="check and normalise a number or tel: link")
+    number.add_argument("text", help="a number or a tel:/callto:/opdial: link")
+    number.add_argument(
+        "--region", metavar="R", help="default region for national numbers (default: profile's)"
+    )
+    number.set_defaults(handler=cmd_number)
+
+    _add_profile_commands(commands, common)
+
+    history = commands.add_parser("history", parents=[common], help="list or export call history")
+    history.add_argument("--export", metavar="FILE.csv", help="write the history to a CSV file")
+    history.add_argument("--search", default="", help="only entries containing this text")
+    history.add_argument("--status", choices=("accepted", "rejected", "failed"), help="only this outcome")
+    history.add_argument("--limit", type=int, default=50, help="how many entries to list (default 50)")
+    history.set_defaults(handler=cmd_history)
+
+    _add_sandbox_command(commands, common)
+    _add_plugin_commands(commands, common)
+    return parser
+
+
+def _add_profile_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    profile = commands.add_parser("profile", parents=[common], help="manage profiles (companies)")
+    sub = profile.add_subparsers(dest="profile_action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", parents=[common], help="create or update a profile; secrets are prompted")
+    add.add_argument("name")
+    add.add_argument("--company-id", help="MyOperator company id")
+    add.add_argument("--public-ivr-id", help="the campaign's Public IVR ID")
+    add.add_argument("--user-id", help="the agent's MyOperator user id")
+    add.add_argument("--default-region", help="region for national numbers, e.g. IN (default IN)")
+    add.add_argument("--caller-id", help="default outbound caller id")
+    add.add_argument("--routing-region", help="default DID routing region")
+    add.add_argument("--group", help="default DID group")
+    add.add_argument("--set-api-url", metavar="URL", help="API URL for this profile (default: MyOperator's)")
+    add.add_argument(
+        "--secrets-from-stdin",
+        action="store_true",
+        help="read the x-api-key and the secret token as two lines from stdin instead of prompting",
+    )
+    add.add_argument("--keep-secrets", action="store_true", help="update the profile, keep stored secrets")
+    add.add_argument("--default", action="store_true", help="make it the default profile")
+    sub.add_parser("list", parents=[common], help="list profiles")
+    show = sub.add_parser("show", parents=[common], help="show one profile (secrets masked)")
+    show.add_argument("name")
+    remove = sub.add_parser("remove", parents=[common], help="delete a profile and its keyring secrets")
+    remove.add_argument("name")
+    profile.set_defaults(handler=cmd_profile)
+
+
+def _add_sandbox_command(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from desktop_app.sandbox import server
+
+    sandbox = commands.add_parser(
+        "sandbox", parents=[common], help="run the local MyOperator stand-in (no real calls)"
+    )
+    server.add_arguments(sandbox)
+    sandbox.set_defaults(handler=lambda args, out: server.run_cli(args))
+
+
+def _add_plugin_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Command groups that live beside their subsystem (campaigns, link handlers)."""
+    import importlib
+
+    for module, function in (("cli_campaign", "add_campaign_commands"), ("cli_links", "add_links_commands")):
+        with contextlib.suppress(ImportError, AttributeError):  # TEMPORARY while they are being written
+            getattr(importlib.import_module(f"desktop_app.{module}"), function)(commands, common)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _resolve(args: argparse.Namespace):
+    from desktop_app.credentials import resolve
+
+    return resolve(args.profile, api_url=args.api_url)
+
+
+def _prepare(args: argparse.Namespace, profile) -> CallRequest:
+    from desktop_app.calls import prepare_call
+
+    kind: CallKind = args.kind
+    return prepare_call(
+        kind,
+        args.to,
+        default_region=profile.default_region or "IN",
+        user_id=getattr(args, "user_id", None) or profile.user_id,
+        agent=getattr(args, "agent", None),
+        reference_id=args.reference_id,
+        caller_id=args.caller_id or profile.caller_id,
+        region=args.region or profile.region,
+        group=args.group or profile.group,
+        max_call_duration=args.max_duration,
+    )
+
+
+def _prepared(args: argparse.Namespace, out: Output):
+    """(resolved, request) or an exit code: every input problem ends here, before any network."""
+    from desktop_app.calls import InputError
+    from desktop_app.credentials import ConfigError
+
+    try:
+        resolved = _resolve(args)
+        return resolved, _prepare(args, resolved.profile)
+    except InputError as error:
+        return out.error(error.message, "invalid_input")
+    except ConfigError as error:
+        return out.error(str(error), "configuration")
+
+
+def outcome_json(outcome: Outcome, account) -> dict[str, Any]:
+    problem = outcome.problem.to_dict() if outcome.problem else None
+    return {
+        "outcome": outcome.status,
+        "http_status": outcome.http_status,
+        "unique_id": outcome.unique_id,
+        "reference_id": outcome.reference_id,
+        "confirmed_by_duplicate": outcome.confirmed_by_duplicate,
+        "attempts": outcome.attempts,
+        "problem": problem,
+        "request": request_preview(outcome.request, account),
+    }
+
+
+def accepted_sentence(outcome: Outcome, agent: str | None = None) -> str:
+    """The one wording of "queued" for every front end: accepted is not ringing yet."""
+    request = outcome.request
+    if request.kind is CallKind.IVR:
+        text = "Queued — the customer will be called and connected to the next free agent."
+    else:
+        who = f"{agent}'s" if agent else "the agent's"
+        text = f"Queued — {who} phone will ring first, then the customer's."
+    if outcome.confirmed_by_duplicate:
+        text += " (Confirmed on retry: MyOperator already had this call.)"
+    return text
+
+
+def cmd_call(args: argparse.Namespace, out: Output) -> int:
+    from desktop_app.api.client import ObdClient
+    from desktop_app.history import History
+
+    prepared = _prepared(args, out)
+    if isinstance(prepared, int):
+        return prepared
+    resolved, request = prepared
+    with ObdClient(resolved.account) as client:
+        outcome = client.place_call(request)
+    history = History()
+    try:
+        history.record(outcome, resolved.profile.name, source="cli")
+    finally:
+        history.close()
+    if out.as_json:
+        out.json(outcome_json(outcome, resolved.account))
+    elif outcome.accepted:
+        out.say(accepted_sentence(outcome))
+        out.say(f"unique_id {outcome.unique_id or '—'}, reference_id {outcome.reference_id}")
+    else:
+        problem = outcome.problem
+        assert problem is not None
+        out.say(f"{problem.title}. {problem.explanation}")
+        out.say(f"What to do: {problem.action}")
+        out.say(
+            f"reference_id {outcome.reference_id}"
+            + (f", HTTP {outcome.http_status}" if outcome.http_status else "")
+        )
+    return EXIT_FOR_STATUS[outcome.status]
+
+
+def cmd_preview(args: argparse.Namespace, out: Output) -> int:
+    prepared = _prepared(args, out)
+    if isinstance(prepared, int):
+        return prepared
+    resolved, request = prepared
+    preview = request_preview(request, resolved.account)
+    curl = render_curl(request, resolved.account)
+    if out.as_json:
+        out.json({"request": preview, "curl": curl})
+    else:
+        out.say(json.dumps(preview, indent=2))
+        out.say("")
+        out.say(curl)
+    return EXIT_OK
+
+
+def cmd_number(args: argparse.Namespace, out: Output) -> int:
+    from desktop_app.links import LinkError, parse_intake
+    from desktop_app.numbers import NumberError
+
+    region = args.region or _profile_region(args) or "IN"
+    try:
+        intake = parse_intake(args.text, region)
+    except (LinkError, NumberError) as error:
+        reason = getattr(error, "reason", str(error))
+        if out.as_json:
+            out.json({"input": args.text, "valid": False, "reason": reason})
+        else:
+            print(f"Not a callable number: {reason}", file=out.stderr)
+        return EXIT_INPUT
+    number = intake.number
+    data = {"input": args.text, "valid": True, **number.to_dict(), "type": number.number_type}
+    if intake.kind is not None:
+        data["mode"] = intake.kind.value
+    if intake.agent is not None:
+        data["agent"] = intake.agent.e164
+    if intake.note:
+        data["note"] = intake.note
+    if out.as_json:
+        out.json(data)
+    else:
+        out.say(f"{number.e164}  ({number.country_name}, {number.type_label})")
+        out.say(f"national {number.national}   international {number.international}")
+        if intake.note:
+            out.say(intake.note)
+    return EXIT_OK
+
+
+def _profile_region(args: argparse.Namespace) -> str | None:
+    from desktop_app.credentials import ConfigError, ProfileStore, choose_profile
+
+    try:
+        profile = choose_profile(ProfileStore(), args.profile)
+    except ConfigError:
+        return None
+    return profile.default_region if profile else None
+
+
+def cmd_history(args: argparse.Namespace, out: Output) -> int:
+    from desktop_app.history import History
+
+    history = History()
+    try:
+        if args.export:
+            entries = history.entries(search=args.search, status=args.status, limit=1_000_000)
+            history.export_csv(args.export, entries)
+            message = f"Exported {len(entries)} calls to {args.export}"
+            out.json({"exported": len(entries), "path": args.export}) if out.as_json else out.say(message)
+            return EXIT_OK
+        entries = history.entries(search=args.search, status=args.status, limit=args.limit)
+    finally:
+        history.close()
+    if out.as_json:
+        out.json([dataclasses.asdict(entry) for entry in entries])
+        return EXIT_OK
+    if not entries:
+        out.say("No calls yet.")
+    for entry in entries:
+        problem = f"  {entry.problem_code}" if entry.problem_code else ""
+        out.say(
+            f"{entry.time}  {entry.profile:<12} {entry.kind:<9} {entry.customer:<16} {entry.status}{problem}"
+        )
+    return EXIT_OK
+
+
+# -- profiles ---------------------------------------------------------------------------------
+
+
+def _read_secrets(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
+    if args.secrets_from_stdin:
+        lines = [line.strip() for line in stdin.read().splitlines() if line.strip()]
+        if len(lines) < 2:
+            raise ValueError("Give the x-api-key and the secret token as two lines on stdin.")
+        return lines[0], lines[1]
+    api_key = getpass.getpass("x-api-key (hidden): ").strip()
+    token = getpass.getpass("secret_token (hidden): ").strip()
+    if not api_key or not token:
+        raise ValueError("Both the x-api-key and the secret token are needed.")
+    return api_key, token
+
+
+def cmd_profile(args: argparse.Namespace, out: Output, stdin: TextIO | None = None) -> int:
+    from desktop_app.credentials import ConfigError, KeyringUnavailable, ProfileStore, SecretStore
+
+    store = ProfileStore()
+    action = args.profile_action
+    try:
+        if action == "list":
+            return _profile_list(store, out)
+        if action == "show":
+            return _profile_show(store, SecretStore(), args.name, out)
+        if action == "remove":
+            return _profile_remove(store, SecretStore(), args.name, out)
+        return _profile_add(store, SecretStore(), args, out, stdin or sys.stdin)
+    except KeyringUnavailable as error:
+        return out.error(str(error), "keyring_unavailable")
+    except (ConfigError, ValueError) as error:
+        return out.error(str(error), "configuration")
+
+
+def _profile_add(store, secrets, args: argparse.Namespace, out: Output, stdin: TextIO) -> int:
+    from desktop_app.api.client import validate_api_url
+    from desktop_app.credentials import Profile
+
+    existing = store.get(args.name)
+    profile = existing or Profile(
+        name=args.name, company_id="", public_ivr_id="", color=store.suggest_color()
+    )
+    changes = {
+        "company_id": args.company_id,
+        "public_ivr_id": args.public_ivr_id,
+        "user_id": args.user_id,
+        "default_region": args.default_region.upper() if args.default_region else None,
+        "caller_id": args.caller_id,
+        "region": args.routing_region,
+        "group": args.group,
+        "api_url": validate_api_url(args.set_api_url) if args.set_api_url else None,
+    }
+    for field, value in changes.items():
+        if value is not None:
+            setattr(profile, field, value.strip())
+    if not profile.company_id or not profile.public_ivr_id:
+        raise ValueError("A profile needs --company-id and --public-ivr-id.")
+    keep = args.keep_secrets and existing is not None and secrets.has_secrets(args.name)
+    if not keep:
+        secrets.require_usable()  # refuse before asking for secrets we could not store
+        api_key, token = _read_secrets(args, stdin)
+        secrets.set_secrets(profile.name, api_key, token)
+    store.save(profile)
+    if args.default or store.default_name() is None:
+        store.set_default(profile.name)
+    verb = "Updated" if existing else "Created"
+    message = f"{verb} profile {profile.name!r}; secrets are in {secrets.backend_name()}."
+    out.json({"profile": profile.to_dict(), "saved": True}) if out.as_json else out.say(message)
+    return EXIT_OK
+
+
+def _profile_list(store, out: Output) -> int:
+    default = store.default_name()
+    profiles = store.list()
+    if out.as_json:
+        out.json([{**p.to_dict(), "default": p.name == default} for p in profiles])
+        return EXIT_OK
+    if not profiles:
+        out.say("No profiles yet. Create one: opdial-cli profile add NAME --company-id … --public-ivr-id …")
+    for p in profiles:
+        mark = "*" if p.name == default else " "
+        out.say(
+            f"{mark} {p.name:<16} company {p.company_id:<12} "
+            f"IVR {p.public_ivr_id:<12} region {p.default_region}"
+        )
+    return EXIT_OK
+
+
+def _profile_show(store, secrets, name: str, out: Output) -> int:
+    from desktop_app.api.redaction import mask
+
+    profile = store.get(name)
+    if profile is None:
+        return out.error(f"There is no profile named {name!r}.", "configuration")
+    try:
+        stored = secrets.get_secrets(name)
+        secret_state = {
+            "api_key": mask(stored.api_key) or "(not set)",
+            "secret_token": mask(stored.secret_token) or "(not set)",
+        }
+    except Exception as error:  # a locked or missing keyring must not hide the profile itself
+        secret_state = {"api_key": f"(keyring unavailable: {error})", "secret_token": "(keyring unavailable)"}
+    data = {**profile.to_dict(), **secret_state, "keyring": secrets.backend_name()}
+    if out.as_json:
+        out.json(data)
+    else:
+        for key, value in data.items():
+            out.say(f"{key:<16} {value}")
+    return EXIT_OK
+
+
+def _profile_remove(store, secrets, name: str, out: Output) -> int:
+    if store.get(name) is None:
+        return out.error(f"There is no profile named {name!r}.", "configuration")
+    secrets.delete_secrets(name)
+    store.remove(name)
+    out.json({"removed": name}) if out.as_json else out.say(f"Removed profile {name!r} and its secrets.")
+    return EXIT_OK
+
+
+# -- entry ------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from desktop_app.logging_setup import setup_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging()
+    out = Output(args.json)
+    handler: Callable[[argparse.Namespace, Output], int] = args.handler
+    try:
+        return handler(args, out)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
