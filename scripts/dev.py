@@ -40,12 +40,18 @@ def ensure_venv(extras: str = "test") -> Path:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text() != digest:
         print("Installing OpDial and its dependencies into .venv ...", flush=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"], check=True
-        )
+        _pip(python, "install", "--upgrade", "pip")
+        _pip(python, "install", "-e", f"{ROOT}[{extras}]")
         stamp.write_text(digest)
     return python
+
+
+def _pip(python: Path, *args: str) -> None:
+    """pip, quiet unless it fails (then its whole output, to see why)."""
+    result = subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"pip {' '.join(args)} failed (exit {result.returncode})")
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
