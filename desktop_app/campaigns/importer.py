@@ -1,0 +1,280 @@
+"""Reading contact lists: pasted text, CSV in any common dialect and encoding, XLSX.
+
+The result is a ``Table`` (headers + text cells). ``guess_columns`` finds the phone column by
+header name confirmed by content, or by content alone, and a label column (name/notes).
+``extract`` yields one ``RawRow`` per number, splitting cells that hold several numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+DELIMITERS = ("\t", ";", "|", ",")
+SAMPLE_ROWS = 200
+PHONE_SCORE_MIN = 0.5
+
+_PHONE_HEADER = re.compile(
+    r"phone|mobile|mob\b|number|\bno\b|\bnum\b|cell|tel\b|telephone|msisdn|whats ?app|contact ?(no|num)",
+    re.IGNORECASE,
+)
+_LABEL_HEADER = re.compile(r"name|contact|customer|client|label|note|comment|company", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"^[\s+()\-./0-9:;,|#*xXeE%]+$|^tel:|^callto:", re.IGNORECASE)
+_SCIENTIFIC = re.compile(r"^\s*\+?\d+(\.\d+)?[eE]\+?\d+\s*$")
+_FLOAT_ZERO = re.compile(r"^\s*(\+?\d{5,})\.0+\s*$")
+_MULTI_SPLIT = re.compile(r"\s*(?::::|;|\||,|\n|\s/\s)\s*")
+
+
+class ListImportError(ValueError):
+    """The file cannot be read as a contact list (message says why)."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    has_header: bool
+    source: str
+    encoding: str = ""
+    delimiter: str = ""
+    first_line: int = field(default=1)  # source line number of rows[0]
+
+    @property
+    def column_count(self) -> int:
+        return len(self.headers)
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    phone: int | None
+    label: int | None
+    phone_by: str  # "header", "content", "user" or "none"
+
+
+@dataclass(frozen=True)
+class RawRow:
+    line: int  # 1-based line/row in the source, for messages
+    raw: str
+    label: str
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def read_file(path: str | Path) -> Table:
+    path = Path(path)
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            return read_xlsx(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ListImportError(f"Cannot read {path.name}: {exc.strerror or exc}") from exc
+    text, encoding = decode(data)
+    table = read_text(text, source=path.name)
+    table.encoding = encoding
+    return table
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes to text: BOMs first, then UTF-16 without BOM, UTF-8, and Windows-1252 as the fallback."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    head = data[:4000]
+    if head and head.count(0) > len(head) // 4:  # UTF-16 without BOM: every other byte is NUL
+        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return data.decode(encoding, errors="replace"), encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def read_text(text: str, source: str = "pasted text") -> Table:
+    lines = text.splitlines()
+    delimiter = sniff_delimiter(lines[:50])
+    if delimiter:
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    else:
+        rows = [[line.strip()] for line in lines]
+    return _table(rows, source=source, delimiter=delimiter)
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the sample into the most columns, consistently; '' for one column."""
+    sample = [line for line in lines if line.strip()]
+    if not sample:
+        return ""
+    best, best_score = "", 0.0
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        consistency = counts.count(mode) / len(counts)
+        score = consistency * (1 + 0.01 * min(mode, 20))
+        if consistency >= 0.6 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def read_xlsx(path: Path) -> Table:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise ListImportError(f"Cannot open {path.name} as an Excel workbook: {exc}") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return _table(rows, source=path.name, delimiter="")
+
+
+def cell_text(value: object) -> str:
+    """An Excel cell as text; numeric cells keep every digit (9876543210.0 → 9876543210)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _table(rows: list[list[str]], source: str, delimiter: str) -> Table:
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ListImportError(f"{source} holds no rows.")
+    width = max(len(row) for row in rows)
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+    has_header = _looks_like_header(rows)
+    if has_header:
+        headers = [h or f"Column {i + 1}" for i, h in enumerate(rows[0])]
+        body, first_line = rows[1:], 2
+    else:
+        headers, body, first_line = [f"Column {i + 1}" for i in range(width)], rows, 1
+    return Table(headers, body, has_header, source, delimiter=delimiter, first_line=first_line)
+
+
+def _looks_like_header(rows: list[list[str]]) -> bool:
+    first = rows[0]
+    if any(looks_like_phone(cell) for cell in first):
+        return False
+    if len(rows) == 1:
+        return any(_PHONE_HEADER.search(cell) for cell in first)
+    return any(column_phone_score(rows[1:SAMPLE_ROWS], i) >= PHONE_SCORE_MIN for i in range(len(first)))
+
+
+# -- choosing columns ------------------------------------------------------------------------------
+
+
+def looks_like_phone(cell: str) -> bool:
+    text = cell.strip()
+    if not text or not _PHONE_CHARS.search(text):
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 6
+
+
+def column_phone_score(rows: list[list[str]], index: int) -> float:
+    cells = [row[index] for row in rows if index < len(row) and row[index].strip()]
+    if not cells:
+        return 0.0
+    return sum(looks_like_phone(cell) for cell in cells) / len(cells)
+
+
+def guess_columns(table: Table, preferred: str | None = None) -> ColumnChoice:
+    """Phone column by header confirmed by content, else by content; plus a label column.
+
+    ``preferred`` (a header name or 1-based column number) is the user's choice and wins.
+    """
+    sample = table.rows[:SAMPLE_ROWS]
+    scores = [column_phone_score(sample, i) for i in range(table.column_count)]
+    phone, by = None, "none"
+    if preferred:
+        phone, by = find_column(table, preferred), "user"
+    if phone is None and table.has_header:
+        named = [i for i, h in enumerate(table.headers) if _PHONE_HEADER.search(h)]
+        confirmed = [i for i in named if scores[i] >= PHONE_SCORE_MIN]
+        if confirmed:
+            phone, by = max(confirmed, key=lambda i: scores[i]), "header"
+    if phone is None:
+        best = max(range(table.column_count), key=lambda i: scores[i])
+        if scores[best] >= PHONE_SCORE_MIN:
+            phone, by = best, "content"
+    return ColumnChoice(phone, _guess_label(table, phone, scores), by)
+
+
+def find_column(table: Table, name: str) -> int | None:
+    wanted = name.strip().lower()
+    for i, header in enumerate(table.headers):
+        if header.strip().lower() == wanted:
+            return i
+    if wanted.isdigit() and 1 <= int(wanted) <= table.column_count:
+        return int(wanted) - 1
+    raise ListImportError(f"No column named {name!r}; the columns are: {', '.join(table.headers)}.")
+
+
+def _guess_label(table: Table, phone: int | None, scores: list[float]) -> int | None:
+    candidates = [i for i in range(table.column_count) if i != phone and scores[i] < PHONE_SCORE_MIN]
+    if table.has_header:
+        for i in candidates:
+            if _LABEL_HEADER.search(table.headers[i]):
+                return i
+    for i in candidates:
+        if any(cell.strip() for cell in (row[i] for row in table.rows[:SAMPLE_ROWS])):
+            return i
+    return None
+
+
+# -- rows ------------------------------------------------------------------------------------------
+
+
+def numeric_text(cell: str) -> str:
+    """Undo spreadsheet damage: '9.87654321E+09' and '9876543210.0' back to plain digits."""
+    if _SCIENTIFIC.match(cell):
+        try:
+            value = Decimal(cell.strip().lstrip("+"))
+        except InvalidOperation:
+            return cell
+        if value == value.to_integral_value():
+            return ("+" if cell.strip().startswith("+") else "") + str(int(value))
+        return cell
+    match = _FLOAT_ZERO.match(cell)
+    return match.group(1) if match else cell
+
+
+def split_numbers(cell: str) -> list[str]:
+    """'a ::: b' (contact exports), 'a; b', 'a, b' → ['a', 'b']."""
+    if not any(sep in cell for sep in (":::", ";", "|", ",", "\n", " / ")):
+        return [cell.strip()] if cell.strip() else []
+    return [part for part in _MULTI_SPLIT.split(cell) if part.strip()]
+
+
+def extract(table: Table, phone: int, label: int | None) -> Iterator[RawRow]:
+    for offset, row in enumerate(table.rows):
+        line = table.first_line + offset
+        text_label = row[label] if label is not None and label < len(row) else ""
+        cell = row[phone] if phone < len(row) else ""
+        parts = split_numbers(cell)
+        if not parts:
+            yield RawRow(line, "", text_label)
+        for part in parts:
+            yield RawRow(line, numeric_text(part), text_label)
+
+
+def preview(table: Table, limit: int = 20) -> list[list[str]]:
+    return [list(row) for row in table.rows[:limit]]

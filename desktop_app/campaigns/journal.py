@@ -1,0 +1,605 @@
+"""The campaign journal: one SQLite file per campaign, the single source of truth for every row.
+
+Exactly-once rests on two writes made durable (WAL, ``synchronous=FULL``) *before* anything goes
+on the wire: each row's ``reference_id`` is stored when the campaign is created, and a row is
+marked ``sending`` before its request leaves. A row found in ``sending`` after a crash is
+``in_doubt``: it is re-sent only with its own reference_id, so MyOperator refuses a second copy
+("already taken"), which then counts as accepted. No secrets are stored here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from desktop_app.api.models import new_reference_id
+from desktop_app.campaigns.checker import CheckResult, RejectedRow
+from desktop_app.campaigns.policy import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE_PER_MIN,
+    DEFAULT_WINDOW,
+    time_zones_for,
+)
+from desktop_app.config import campaigns_dir
+
+SCHEMA_VERSION = 1
+
+PENDING, SENDING, IN_DOUBT, RETRY = "pending", "sending", "in_doubt", "retry"
+ACCEPTED, REJECTED, FAILED = "accepted", "rejected", "failed"
+SENDABLE = (IN_DOUBT, RETRY, PENDING)  # claim order: settle doubts first
+FINAL_STATES = (ACCEPTED, REJECTED, FAILED)
+ROW_STATES = (PENDING, SENDING, IN_DOUBT, RETRY, ACCEPTED, REJECTED, FAILED)
+
+# Campaign status (what the campaign as a whole is doing or why it stopped).
+READY, RUNNING, WAITING, PAUSED, BLOCKED, CANCELLED, FINISHED = (
+    "ready",
+    "running",
+    "waiting",
+    "paused",
+    "blocked",
+    "cancelled",
+    "finished",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    id INTEGER PRIMARY KEY,
+    line INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    zones TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reference_id TEXT NOT NULL UNIQUE,
+    problem_code TEXT,
+    problem TEXT,
+    http_status INTEGER,
+    unique_id TEXT,
+    confirmed_by_duplicate INTEGER NOT NULL DEFAULT 0,
+    next_at REAL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rows_by_state ON rows(state, id);
+CREATE TABLE IF NOT EXISTS rejected (
+    line INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
+class JournalError(RuntimeError):
+    """The journal cannot be opened or is in use by another run."""
+
+
+def utc_stamp(epoch: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_campaign_id() -> str:
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class CampaignSettings:
+    """What a campaign remembers so that ``resume`` runs it the same way. No secrets."""
+
+    profile: str = ""
+    column: str = ""
+    rate_per_min: float = DEFAULT_RATE_PER_MIN
+    concurrency: int = DEFAULT_CONCURRENCY
+    calling_window: str = DEFAULT_WINDOW
+    default_region: str = "IN"
+    source: str = ""
+    api_url: str = ""  # where the calls went; informational (the profile decides on resume)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignSettings:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    id: int
+    number: str
+    reference_id: str
+    attempts: int  # including the send being started now
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What the runner learnt about one send; written back in batches."""
+
+    row_id: int
+    state: str
+    problem_code: str | None = None
+    problem: str | None = None
+    http_status: int | None = None
+    unique_id: str | None = None
+    confirmed_by_duplicate: bool = False
+    next_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    id: int
+    line: int
+    number: str
+    label: str
+    state: str
+    attempts: int
+    reference_id: str
+    problem_code: str | None
+    problem: str | None
+    unique_id: str | None
+    sent_at: str | None
+    updated_at: str
+
+
+ROW_COLUMNS = (
+    "id, line, number, label, state, attempts, reference_id, problem_code, problem, unique_id, "
+    "sent_at, updated_at"
+)
+
+
+@dataclass
+class Summary:
+    id: str
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    excluded: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    failed: int = 0
+    pending: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    status: str = READY
+    status_reason: dict[str, Any] | None = None
+    created_at: str = ""
+    source: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Every valid row reached a final state."""
+        return self.pending == 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's summary object: exactly the fields the spec names, plus status."""
+        keys = ("id", "rows", "valid", "invalid", "duplicates", "excluded")
+        keys += ("accepted", "rejected", "failed", "pending")
+        data = {k: getattr(self, k) for k in keys}
+        data["status"] = self.status
+        return data
+
+
+class Journal:
+    """One campaign's SQLite file. Use from one thread at a time (each thread opens its own)."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        if not create and not path.is_file():
+            raise JournalError(f"No campaign journal at {path}.")
+        self.path = path
+        self.id = path.stem
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
+        self._db.executescript(_SCHEMA)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        checked: CheckResult,
+        settings: CampaignSettings,
+        *,
+        directory: Path | None = None,
+        campaign_id: str | None = None,
+    ) -> Journal:
+        """Write every row with its reference_id (generated here, once) in one transaction."""
+        directory = directory or campaigns_dir()
+        campaign_id = campaign_id or new_campaign_id()
+        path = directory / f"{campaign_id}.sqlite3"
+        if path.exists():
+            raise JournalError(f"Campaign {campaign_id} already exists.")
+        journal = cls(path, create=True)
+        now = utc_stamp()
+        summary = checked.summary()
+        with journal.transaction() as db:
+            meta = {
+                "schema": SCHEMA_VERSION,
+                "id": campaign_id,
+                "created_at": now,
+                "settings": settings.to_dict(),
+                "status": READY,
+                "status_reason": None,
+                "counts": summary,
+            }
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            zones_cache: dict[str, str] = {}
+            db.executemany(
+                "INSERT INTO rows (line, number, label, zones, state, reference_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        r.line,
+                        r.e164,
+                        r.label,
+                        _zones_text(r.e164, zones_cache),
+                        PENDING,
+                        new_reference_id(),
+                        now,
+                        now,
+                    )
+                    for r in checked.valid
+                ),
+            )
+            db.executemany(
+                "INSERT INTO rejected VALUES (?, ?, ?, ?, ?)",
+                ((r.line, r.raw, r.label, r.kind, r.reason) for r in checked.rejected),
+            )
+        return journal
+
+    @classmethod
+    def open(cls, campaign_id: str, directory: Path | None = None) -> Journal:
+        directory = directory or campaigns_dir()
+        path = directory / f"{campaign_id}.sqlite3"
+        if not path.is_file():
+            known = ", ".join(list_ids(directory)[-5:]) or "none yet"
+            raise JournalError(f"There is no campaign {campaign_id!r} (recent: {known}).")
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta ------------------------------------------------------------------------------------
+
+    def _meta(self, key: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def _set_meta(self, **values: Any) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()]
+            )
+
+    @property
+    def settings(self) -> CampaignSettings:
+        return CampaignSettings.from_dict(self._meta("settings", {}))
+
+    def save_settings(self, settings: CampaignSettings) -> None:
+        self._set_meta(settings=settings.to_dict())
+
+    @property
+    def status(self) -> str:
+        return self._meta("status", READY)
+
+    @property
+    def status_reason(self) -> dict[str, Any] | None:
+        return self._meta("status_reason")
+
+    def set_status(self, status: str, reason: dict[str, Any] | None = None) -> None:
+        self._set_meta(status=status, status_reason=reason)
+
+    # -- the runner's side ---------------------------------------------------------------------
+
+    def recover_in_doubt(self) -> int:
+        """Rows left in 'sending' by a run that died: their outcome is unknown."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE rows SET state = ?, problem_code = COALESCE(problem_code, 'interrupted'), "
+                "problem = 'The app stopped while this call was being sent; it will be re-sent with the "
+                "same reference id, so it cannot ring twice.', updated_at = ? WHERE state = ?",
+                (IN_DOUBT, utc_stamp(), SENDING),
+            )
+            return cursor.rowcount
+
+    def claim(
+        self, limit: int, now_epoch: float, open_zones: Sequence[str] | None = None
+    ) -> list[ClaimedRow]:
+        """Mark up to ``limit`` sendable rows as 'sending' (durably) and return them.
+
+        ``open_zones`` (zone strings as stored) restricts to recipients inside the calling window;
+        None means no window.
+        """
+        if limit <= 0 or (open_zones is not None and not open_zones):
+            return []
+        zone_clause, zone_args = "", []
+        if open_zones is not None:
+            zone_clause = f" AND zones IN ({','.join('?' * len(open_zones))})"
+            zone_args = list(open_zones)
+        picked: list[tuple] = []
+        with self.transaction() as db:
+            for state in SENDABLE:
+                if len(picked) >= limit:
+                    break
+                due = " AND (next_at IS NULL OR next_at <= ?)" if state != PENDING else ""
+                args: list[Any] = [state, *zone_args] + ([now_epoch] if due else [])
+                picked += db.execute(
+                    f"SELECT id, number, reference_id, attempts, label FROM rows WHERE state = ?{zone_clause}"
+                    f"{due} ORDER BY id LIMIT ?",
+                    [*args, limit - len(picked)],
+                ).fetchall()
+            if picked:
+                stamp = utc_stamp()
+                db.executemany(
+                    "UPDATE rows SET state = ?, attempts = attempts + 1, sent_at = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    [(SENDING, stamp, stamp, row[0]) for row in picked],
+                )
+        return [ClaimedRow(r[0], r[1], r[2], r[3] + 1, r[4]) for r in picked]
+
+    def record(self, results: Iterable[RowResult]) -> None:
+        stamp = utc_stamp()
+        rows = [
+            (
+                r.state,
+                r.problem_code,
+                r.problem,
+                r.http_status,
+                r.unique_id,
+                int(r.confirmed_by_duplicate),
+                r.next_at,
+                stamp,
+                r.row_id,
+            )
+            for r in results
+        ]
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE rows SET state = ?, problem_code = ?, problem = ?, http_status = ?, "
+                "unique_id = COALESCE(?, unique_id), confirmed_by_duplicate = ?, next_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                rows,
+            )
+
+    def sendable_zones(self) -> list[str]:
+        """Distinct zone strings among rows still to send (a handful, whatever the row count)."""
+        marks = ",".join("?" * len(SENDABLE))
+        return [
+            r[0]
+            for r in self._db.execute(f"SELECT DISTINCT zones FROM rows WHERE state IN ({marks})", SENDABLE)
+        ]
+
+    def next_retry_at(self) -> float | None:
+        row = self._db.execute(
+            "SELECT MIN(next_at) FROM rows WHERE state IN (?, ?) AND next_at IS NOT NULL", (RETRY, IN_DOUBT)
+        ).fetchone()
+        return row[0] if row else None
+
+    def has_undue_rows(self, now_epoch: float) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM rows WHERE state IN (?, ?) AND next_at > ? LIMIT 1", (RETRY, IN_DOUBT, now_epoch)
+        ).fetchone()
+        return row is not None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def state_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(ROW_STATES, 0)
+        for state, count in self._db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
+            counts[state] = count
+        return counts
+
+    def summary(self) -> Summary:
+        counts = self._meta("counts", {}) or {}
+        states = self.state_counts()
+        settings = self.settings
+        return Summary(
+            id=self.id,
+            rows=int(counts.get("rows", 0)),
+            valid=int(counts.get("valid", 0)),
+            invalid=int(counts.get("invalid", 0)),
+            duplicates=int(counts.get("duplicates", 0)),
+            excluded=int(counts.get("excluded", 0)),
+            accepted=states[ACCEPTED],
+            rejected=states[REJECTED],
+            failed=states[FAILED],
+            pending=sum(states[s] for s in (*SENDABLE, SENDING)),
+            states=states,
+            status=self.status,
+            status_reason=self.status_reason,
+            created_at=self._meta("created_at", ""),
+            source=settings.source,
+        )
+
+    def rows(
+        self, state: str | None = None, search: str = "", offset: int = 0, limit: int = 1000
+    ) -> list[RowView]:
+        where, args = _row_filter(state, search)
+        sql = f"SELECT {ROW_COLUMNS} FROM rows{where} ORDER BY id LIMIT ? OFFSET ?"
+        return [RowView(*r) for r in self._db.execute(sql, [*args, limit, offset])]
+
+    def count_rows(self, state: str | None = None, search: str = "") -> int:
+        where, args = _row_filter(state, search)
+        return self._db.execute(f"SELECT COUNT(*) FROM rows{where}", args).fetchone()[0]
+
+    def row_ids(self, state: str | None = None, search: str = "") -> list[int]:
+        where, args = _row_filter(state, search)
+        return [r[0] for r in self._db.execute(f"SELECT id FROM rows{where} ORDER BY id", args)]
+
+    def rows_by_ids(self, ids: Sequence[int]) -> list[RowView]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        found = {
+            r[0]: RowView(*r)
+            for r in self._db.execute(f"SELECT {ROW_COLUMNS} FROM rows WHERE id IN ({marks})", ids)
+        }
+        return [found[i] for i in ids if i in found]
+
+    def rejected_rows(self) -> list[RejectedRow]:
+        return [
+            RejectedRow(*r) for r in self._db.execute("SELECT line, raw, label, kind, reason FROM rejected")
+        ]
+
+    def export_csv(self, path: str | Path) -> int:
+        """Every row with its outcome, then the rows left out at import (UTF-8 with BOM, for Excel)."""
+        columns = (
+            "line",
+            "number",
+            "label",
+            "state",
+            "attempts",
+            "reference_id",
+            "unique_id",
+            "problem_code",
+            "problem",
+            "sent_at",
+            "updated_at",
+        )
+        count = 0
+        with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            query = (
+                "SELECT line, number, label, state, attempts, reference_id, unique_id, problem_code, "
+                "problem, sent_at, updated_at FROM rows ORDER BY id"
+            )
+            for row in self._db.execute(query):
+                writer.writerow(["" if v is None else v for v in row])
+                count += 1
+            for r in self.rejected_rows():
+                writer.writerow([r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", ""])
+                count += 1
+        return count
+
+
+def _row_filter(state: str | None, search: str) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    if state == "open":  # everything not final yet
+        clauses.append(f"state IN ({','.join('?' * 4)})")
+        args += [*SENDABLE, SENDING]
+    elif state:
+        clauses.append("state = ?")
+        args.append(state)
+    if search.strip():
+        clauses.append("(number LIKE ? OR label LIKE ? OR reference_id LIKE ?)")
+        args += [f"%{search.strip()}%"] * 3
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _zones_text(e164: str, cache: dict[str, str]) -> str:
+    """Zone names joined by ';' (cached on the leading digits, which decide the zone)."""
+    key = e164[:10]
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ";".join(time_zones_for(e164))
+    return found
+
+
+def zones_of(text: str) -> tuple[str, ...]:
+    return tuple(z for z in text.split(";") if z)
+
+
+def list_ids(directory: Path | None = None) -> list[str]:
+    """Campaign ids, oldest first (ids start with their UTC creation time)."""
+    directory = directory or campaigns_dir()
+    return sorted(p.stem for p in directory.glob("*.sqlite3"))
+
+
+def list_summaries(directory: Path | None = None) -> list[Summary]:
+    found = []
+    for campaign_id in list_ids(directory):
+        try:
+            with Journal.open(campaign_id, directory) as journal:
+                found.append(journal.summary())
+        except (sqlite3.Error, JournalError):
+            continue
+    return found
+
+
+class RunLock:
+    """One run per campaign at a time, across processes. The OS drops the lock if the process dies."""
+
+    def __init__(self, journal_path: Path) -> None:
+        self.path = journal_path.with_suffix(".lock")
+        self._file: Any = None
+
+    def acquire(self) -> None:
+        handle = self.path.open("a+")
+        try:
+            _lock_file(handle)
+        except OSError as exc:
+            handle.close()
+            raise JournalError(
+                f"Campaign {self.path.stem} is already running in another window or terminal."
+            ) from exc
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                _unlock_file(self._file)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
+    import msvcrt
+
+    def _lock_file(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock_file(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_file(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock_file(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

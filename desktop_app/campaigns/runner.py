@@ -1,0 +1,373 @@
+"""The campaign runner: sends a journal's rows as IVR calls, paced, in parallel, exactly once.
+
+One dispatcher thread (the caller of ``run``) owns the journal: it claims rows (durably marking
+them 'sending' before they leave), hands them to ``concurrency`` worker threads, and writes the
+outcomes back in batches. Workers only call ``client.place_call``. Every send of a row uses the
+row's own reference_id, so a re-send after a crash or an unknown outcome cannot ring twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from desktop_app.api import catalogue
+from desktop_app.api.models import CallKind, CallRequest, Outcome
+from desktop_app.campaigns import journal as jr
+from desktop_app.campaigns.journal import CampaignSettings, ClaimedRow, Journal, RowResult, RunLock, Summary
+from desktop_app.campaigns.policy import Backoff, CallingWindow, Clock, zones_text_open
+
+log = logging.getLogger(__name__)
+
+# Problems that would fail every further row the same way: stop and explain instead.
+PAUSE_CODES = frozenset({"auth_failed", "anonymous_disabled", "company_config_missing", "not_found", "tls"})
+MAX_ROW_ATTEMPTS = 8
+ZONE_REFRESH_S = 30.0
+PROGRESS_EVERY_S = 0.25
+IDLE_POLL_S = 0.5
+MAX_IDLE_SLEEP_S = 60.0
+
+
+class CallPlacer(Protocol):
+    def place_call(self, request: CallRequest, cancel: threading.Event | None = None) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    summary: Summary
+    rate_per_min: float  # completed sends over the last minute
+    eta_s: float | None
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # finished, paused, blocked, cancelled
+    summary: Summary
+    message: str = ""
+
+
+class CampaignRunner:
+    """Runs one campaign until it finishes, is paused/cancelled, or an account-wide problem blocks it.
+
+    ``run`` blocks; ``pause`` and ``cancel`` may be called from any thread. ``settings`` overrides
+    the journal's remembered settings (and is remembered for the next resume).
+    """
+
+    def __init__(
+        self,
+        journal_path: Path,
+        client: CallPlacer,
+        settings: CampaignSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+        max_row_attempts: int = MAX_ROW_ATTEMPTS,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_claim: Callable[[list[ClaimedRow], float], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.journal_path = journal_path
+        self.client = client
+        self.settings_override = settings
+        self.clock = clock or Clock()
+        self.backoff = backoff or Backoff()
+        self.max_row_attempts = max_row_attempts
+        self.on_progress = on_progress
+        self.on_claim = on_claim
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._wake = threading.Event()
+        self._results: queue.Queue[tuple[ClaimedRow, Outcome | None]] = queue.Queue()
+        self._completed: deque[float] = deque()
+        self._hold_until = 0.0
+        self._next_slot = 0.0
+        self._blocked: dict[str, Any] | None = None
+        self._zones: list[str] | None = None
+        self._zones_at = -1e18
+        self._last_progress = 0.0
+        self._status = jr.RUNNING
+        self._message = ""
+
+    # -- control (any thread) --------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop claiming rows; calls already on the wire finish and are recorded."""
+        self._stop.set()
+        self._wake.set()
+
+    def cancel(self) -> None:
+        """Like pause, and also interrupts waits inside calls; the campaign is marked cancelled."""
+        self._cancel.set()
+        self.pause()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        with RunLock(self.journal_path), Journal(self.journal_path) as journal:
+            settings = self.settings_override or journal.settings
+            if self.settings_override is not None:
+                journal.save_settings(settings)
+            recovered = journal.recover_in_doubt()
+            if recovered:
+                log.info("Campaign %s: %d rows in doubt after an interruption", journal.id, recovered)
+            journal.set_status(jr.RUNNING)
+            try:
+                status = self._dispatch(journal, settings)
+            except BaseException:
+                journal.set_status(jr.PAUSED, {"code": "interrupted", "title": "Stopped unexpectedly"})
+                raise
+            journal.set_status(status, self._blocked if status == jr.BLOCKED else None)
+            summary = journal.summary()
+            self._emit(journal, force=True, status=status)
+            return RunResult(status, summary, self._final_message(status, summary))
+
+    def _dispatch(self, journal: Journal, settings: CampaignSettings) -> str:
+        window = CallingWindow.parse(settings.calling_window)
+        concurrency = max(1, int(settings.concurrency))
+        interval = (
+            60.0 / settings.rate_per_min if settings.rate_per_min and settings.rate_per_min > 0 else 0.0
+        )
+        in_flight = 0
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="campaign") as pool:
+            while True:
+                self._wake.clear()
+                in_flight -= self._absorb(journal)
+                self._emit(journal)
+                if self._stop.is_set() or self._blocked is not None:
+                    if in_flight == 0:
+                        return self._stopped_status()
+                    self._wake.wait(IDLE_POLL_S)
+                    continue
+                wait = self._slot_wait(interval)
+                if in_flight < concurrency and wait <= 0:
+                    limit = 1 if interval else concurrency - in_flight
+                    rows = journal.claim(
+                        limit, self.clock.now().timestamp(), self._open_zones(journal, window)
+                    )
+                    if rows:
+                        self._after_claim(rows, interval)
+                        for row in rows:
+                            pool.submit(self._send, row)
+                        in_flight += len(rows)
+                        continue
+                    if in_flight == 0:
+                        idle = self._idle(journal, window)
+                        if idle is None:
+                            return jr.FINISHED
+                        self.clock.sleep(idle, self._wake)
+                        continue
+                if in_flight and (wait <= 0 or in_flight >= concurrency):
+                    self._wake.wait(IDLE_POLL_S)
+                else:
+                    self.clock.sleep(wait, self._wake)
+
+    def _stopped_status(self) -> str:
+        if self._cancel.is_set():
+            return jr.CANCELLED
+        if self._blocked is not None:
+            return jr.BLOCKED
+        return jr.PAUSED
+
+    def _slot_wait(self, interval: float) -> float:
+        """Seconds until the pace (and any Retry-After hold) allows the next send."""
+        return max(self._next_slot, self._hold_until) - self.clock.monotonic()
+
+    def _after_claim(self, rows: list[ClaimedRow], interval: float) -> None:
+        now = self.clock.monotonic()
+        self._next_slot = max(now, self._next_slot) + interval
+        if self._status != jr.RUNNING:
+            self._status, self._message = jr.RUNNING, ""
+        if self.on_claim is not None:
+            self.on_claim(rows, now)
+
+    def _send(self, row: ClaimedRow) -> None:
+        request = CallRequest(kind=CallKind.IVR, to=row.number, reference_id=row.reference_id)
+        outcome: Outcome | None
+        try:
+            outcome = self.client.place_call(request, cancel=self._cancel)
+        except Exception:  # a bug must not lose the row: it stays in doubt, re-sent with its own id
+            log.exception("Campaign row %s: unexpected error while sending", row.id)
+            outcome = None
+        self._results.put((row, outcome))
+        self._wake.set()
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def _absorb(self, journal: Journal) -> int:
+        batch: list[RowResult] = []
+        while True:
+            try:
+                row, outcome = self._results.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(self._judge(row, outcome))
+        if batch:
+            journal.record(batch)
+            now = self.clock.monotonic()
+            self._completed.extend([now] * len(batch))
+        return len(batch)
+
+    def _judge(self, row: ClaimedRow, outcome: Outcome | None) -> RowResult:
+        if outcome is None:
+            return self._again(row, None, unknown=True)
+        if outcome.accepted:
+            return RowResult(
+                row.id,
+                jr.ACCEPTED,
+                http_status=outcome.http_status,
+                unique_id=outcome.unique_id,
+                confirmed_by_duplicate=outcome.confirmed_by_duplicate,
+            )
+        problem = outcome.problem or catalogue.problem("unexpected_response")
+        code = problem.code
+        if code == "duplicate_reference" and row.attempts > 1:
+            # An earlier send of this very row got through; MyOperator refuses the copy.
+            return RowResult(
+                row.id, jr.ACCEPTED, http_status=outcome.http_status, confirmed_by_duplicate=True
+            )
+        text = f"{problem.title}: {problem.explanation}"
+        if code == "cancelled":
+            state = jr.IN_DOUBT if outcome.status == "failed" else jr.PENDING
+            return RowResult(row.id, state, code, text, outcome.http_status)
+        if code in PAUSE_CODES or _account_wide(code):
+            if self._blocked is None:
+                self._blocked = problem.to_dict()
+                log.warning("Campaign blocked by %s: %s", code, problem.title)
+            state = jr.IN_DOUBT if row.attempts > 1 else jr.PENDING
+            return RowResult(row.id, state, code, text, outcome.http_status)
+        if outcome.status == "failed" or _retryable(code):
+            if code == "rate_limited":
+                hold = (
+                    problem.retry_after
+                    if problem.retry_after is not None
+                    else self.backoff.delay(1, rng=self.rng)
+                )
+                self._hold_until = max(self._hold_until, self.clock.monotonic() + hold)
+                self._status, self._message = (
+                    jr.WAITING,
+                    f"MyOperator asked to slow down; waiting {hold:.0f} s.",
+                )
+            return self._again(row, outcome, unknown=outcome.status == "failed")
+        return RowResult(row.id, jr.REJECTED, code, text, outcome.http_status)
+
+    def _again(self, row: ClaimedRow, outcome: Outcome | None, *, unknown: bool) -> RowResult:
+        """Try this row again later with the same reference_id, or give up after too many tries."""
+        problem = outcome.problem if outcome is not None else None
+        code = problem.code if problem else "unexpected_response"
+        text = f"{problem.title}: {problem.explanation}" if problem else "Unexpected error while sending."
+        status = outcome.http_status if outcome is not None else None
+        if row.attempts >= self.max_row_attempts:
+            return RowResult(
+                row.id, jr.FAILED, code, f"Gave up after {row.attempts} attempts. {text}", status
+            )
+        retry_after = problem.retry_after if problem else None
+        delay = self.backoff.delay(row.attempts, retry_after, self.rng)
+        next_at = self.clock.now().timestamp() + delay
+        return RowResult(row.id, jr.IN_DOUBT if unknown else jr.RETRY, code, text, status, next_at=next_at)
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    def _open_zones(self, journal: Journal, window: CallingWindow) -> list[str] | None:
+        if window.always:
+            return None
+        mono = self.clock.monotonic()
+        if self._zones is None or mono - self._zones_at > ZONE_REFRESH_S:
+            self._zones, self._zones_at = journal.sendable_zones(), mono
+        now = self.clock.now()
+        return [z for z in self._zones if zones_text_open(window, z, now)]
+
+    def _idle(self, journal: Journal, window: CallingWindow) -> float | None:
+        """Nothing claimable and nothing in flight: None when done, else seconds to sleep."""
+        counts = journal.state_counts()
+        if not any(counts[s] for s in (*jr.SENDABLE, jr.SENDING)):
+            return None
+        now = self.clock.now()
+        waits: list[float] = []
+        retry_at = journal.next_retry_at()
+        if retry_at is not None and retry_at > now.timestamp():
+            waits.append(retry_at - now.timestamp())
+        self._zones = None  # re-read: the rows left may be in other zones
+        opening = self._next_window_open(journal, window, now)
+        if opening is not None:
+            waits.append((opening - now).total_seconds())
+            self._status = jr.WAITING
+            self._message = (
+                f"Outside the calling window ({window}); next calls at {opening:%Y-%m-%d %H:%M} UTC."
+            )
+            journal.set_status(jr.WAITING, {"code": "calling_window", "title": self._message})
+        self._emit(journal, force=True)
+        return max(0.05, min([*waits, MAX_IDLE_SLEEP_S]))
+
+    def _next_window_open(self, journal: Journal, window: CallingWindow, now: datetime) -> datetime | None:
+        if window.always:
+            return None
+        zones = journal.sendable_zones()
+        if any(zones_text_open(window, z, now) for z in zones):
+            return None
+        openings = [window.next_open(jr.zones_of(z), now) for z in zones]
+        found = [o for o in openings if o is not None]
+        return min(found) if found else None
+
+    # -- progress --------------------------------------------------------------------------------
+
+    def _emit(self, journal: Journal, *, force: bool = False, status: str | None = None) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        summary = journal.summary()
+        rate = self._rate_per_min()
+        eta = summary.pending / rate * 60 if rate > 0 and summary.pending else None
+        shown = status or (jr.PAUSED if self._stop.is_set() and status is None else self._status)
+        summary = replace(summary, status=shown)
+        self.on_progress(Progress(summary, rate, eta, shown, self._message))
+
+    def _rate_per_min(self) -> float:
+        now = self.clock.monotonic()
+        while self._completed and now - self._completed[0] > 60:
+            self._completed.popleft()
+        if not self._completed:
+            return 0.0
+        span = max(now - self._completed[0], 1.0)
+        return len(self._completed) * 60.0 / span if span < 60 else float(len(self._completed))
+
+    @staticmethod
+    def _final_message(status: str, summary: Summary) -> str:
+        if status == jr.FINISHED:
+            return (
+                f"Campaign {summary.id} finished: {summary.accepted} accepted, {summary.rejected} rejected."
+            )
+        if status == jr.BLOCKED:
+            reason = summary.status_reason or {}
+            why = f"{reason.get('title', '')}. {reason.get('action', '')}".strip()
+            return f"Campaign {summary.id} stopped: {why}"
+        return f"Campaign {summary.id} {status}; {summary.pending} rows left."
+
+
+def _account_wide(code: str) -> bool:
+    entry = catalogue.PROBLEMS.get(code)
+    return bool(entry and entry.account_wide)
+
+
+def _retryable(code: str) -> bool:
+    entry = catalogue.PROBLEMS.get(code)
+    return bool(entry and entry.retryable)
