@@ -1,0 +1,216 @@
+"""Call history: every attempt in SQLite, searchable, exportable, thread-safe, free of secrets."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.api import catalogue
+from desktop_app.api.client import ObdClient
+from desktop_app.api.models import CallKind, CallRequest, Outcome
+from desktop_app.history import COLUMNS, History
+
+AGENT_USER_ID = "a1b2c3d4e5f60718"
+
+
+def accepted_user_dial(to: str = "+919876543210", reference_id: str = "ref-accepted-1") -> Outcome:
+    request = CallRequest(CallKind.USER, to, user_id=AGENT_USER_ID, reference_id=reference_id)
+    return Outcome("accepted", request, http_status=200, unique_id="uid-0001")
+
+
+def rejected_anonymous_dial() -> Outcome:
+    request = CallRequest(
+        CallKind.ANONYMOUS, "+14155550123", agent_number="+442079460000", reference_id="ref-anon-2"
+    )
+    problem = catalogue.problem("anonymous_disabled")
+    return Outcome("rejected", request, http_status=403, problem=problem)
+
+
+def failed_ivr_call() -> Outcome:
+    request = CallRequest(CallKind.IVR, "+442079460000", reference_id="ref-ivr-3", caller_id="+914012345678")
+    return Outcome("failed", request, problem=catalogue.problem("timeout"), attempts=3)
+
+
+@pytest.fixture
+def history() -> Iterator[History]:
+    with History() as opened:
+        yield opened
+
+
+@pytest.fixture
+def three(history: History) -> History:
+    history.record(accepted_user_dial(), "Acme")
+    history.record(rejected_anonymous_dial(), "Beta", source="cli")
+    history.record(failed_ivr_call(), "Acme", source="campaign")
+    return history
+
+
+def test_history_lives_under_the_data_dir_in_wal_mode(history: History, isolated_data_dir: Path) -> None:
+    assert history.path.is_relative_to(isolated_data_dir)
+    with sqlite3.connect(history.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_attempt_is_recorded_with_what_a_person_needs(history: History) -> None:
+    entry_id = history.record(accepted_user_dial(), "Acme")
+    entry = history.get(entry_id)
+    assert entry is not None
+    assert entry.profile == "Acme"
+    assert entry.call_kind is CallKind.USER
+    assert (entry.customer, entry.agent) == ("+919876543210", AGENT_USER_ID)
+    assert (entry.reference_id, entry.unique_id) == ("ref-accepted-1", "uid-0001")
+    assert (entry.status, entry.http_status, entry.problem_code) == ("accepted", 200, "")
+    assert entry.source == "window"
+    assert entry.when.utcoffset().total_seconds() == 0
+
+
+def test_problems_agents_and_routing_are_kept(three: History) -> None:
+    ivr, anonymous, _ = three.entries()
+    assert anonymous.agent == "+442079460000"
+    assert anonymous.problem_code == "anonymous_disabled"
+    assert anonymous.problem_title == catalogue.problem("anonymous_disabled").title
+    assert anonymous.http_status == 403
+    assert ivr.agent == ""
+    assert (ivr.status, ivr.attempts, ivr.http_status) == ("failed", 3, None)
+    assert ivr.caller_id == "+914012345678"
+    assert ivr.source == "campaign"
+
+
+def test_entries_are_newest_first_and_limited(three: History) -> None:
+    assert [e.reference_id for e in three.entries()] == ["ref-ivr-3", "ref-anon-2", "ref-accepted-1"]
+    assert [e.reference_id for e in three.entries(limit=1)] == ["ref-ivr-3"]
+    assert three.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("ref-anon", ["ref-anon-2"]),
+        ("+14155550123", ["ref-anon-2"]),
+        ("98765 43210", ["ref-accepted-1"]),  # typed with a space, stored as E.164
+        ("+44 20 7946 0000", ["ref-ivr-3", "ref-anon-2"]),  # customer of one, agent of the other
+        ("beta", ["ref-anon-2"]),
+        ("timeout", ["ref-ivr-3"]),
+        (catalogue.problem("anonymous_disabled").title[:12], ["ref-anon-2"]),
+        ("uid-0001", ["ref-accepted-1"]),
+        ("100%_", []),  # LIKE wildcards are taken literally
+        ("", ["ref-ivr-3", "ref-anon-2", "ref-accepted-1"]),
+    ],
+)
+def test_search_covers_numbers_references_profiles_and_problems(
+    three: History, search: str, found: list[str]
+) -> None:
+    assert [e.reference_id for e in three.entries(search=search)] == found
+
+
+def test_filter_by_outcome(three: History) -> None:
+    assert [e.reference_id for e in three.entries(status="rejected")] == ["ref-anon-2"]
+    assert [e.reference_id for e in three.entries(search="Acme", status="accepted")] == ["ref-accepted-1"]
+    with pytest.raises(ValueError, match="accepted"):
+        three.entries(status="queued")
+
+
+def test_csv_export_has_a_header_and_every_entry(three: History, tmp_path: Path) -> None:
+    target = tmp_path / "history.csv"
+    assert three.export_csv(target) == 3
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == COLUMNS
+    assert [r["reference_id"] for r in rows] == ["ref-ivr-3", "ref-anon-2", "ref-accepted-1"]
+    accepted = rows[2]
+    assert accepted["customer"] == "+919876543210"  # E.164 is not mangled by formula guarding
+    assert (accepted["status"], accepted["unique_id"], accepted["http_status"]) == (
+        "accepted",
+        "uid-0001",
+        "200",
+    )
+    assert accepted["confirmed_by_duplicate"] == "no"
+    assert rows[0]["http_status"] == ""
+
+
+def test_csv_export_of_a_chosen_subset(three: History, tmp_path: Path) -> None:
+    target = tmp_path / "rejected.csv"
+    assert three.export_csv(target, three.entries(status="rejected")) == 1
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 2 and rows[1][COLUMNS.index("status")] == "rejected"
+
+
+def test_csv_export_defuses_spreadsheet_formulas(history: History, tmp_path: Path) -> None:
+    history.record(accepted_user_dial(), '=HYPERLINK("http://evil.example")')
+    target = tmp_path / "h.csv"
+    history.export_csv(target)
+    with target.open(newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["profile"].startswith("'=")
+
+
+def test_history_survives_reopening(isolated_data_dir: Path) -> None:
+    with History() as first:
+        first.record(accepted_user_dial(), "Acme")
+    with History() as second:
+        assert [e.reference_id for e in second.entries()] == ["ref-accepted-1"]
+
+
+def test_clear_empties_the_history(three: History) -> None:
+    assert three.clear() == 3
+    assert three.count() == 0
+
+
+def test_a_closed_history_refuses_politely(history: History) -> None:
+    history.close()
+    history.close()  # closing twice is harmless
+    with pytest.raises(RuntimeError, match="closed"):
+        history.record(accepted_user_dial(), "Acme")
+
+
+def test_concurrent_writes_from_worker_threads_and_a_second_process_view(history: History) -> None:
+    other = History(history.path)  # the CLI writing while the window is open
+    writers = [
+        threading.Thread(
+            target=lambda target=target, n=n: [
+                target.record(accepted_user_dial(reference_id=f"t{n}-{i}"), "Acme") for i in range(25)
+            ]
+        )
+        for n, target in enumerate([history, history, history, other, other, other])
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    other.close()
+    entries = history.entries(limit=None)
+    assert len(entries) == 150 == history.count()
+    assert len({e.id for e in entries}) == len({e.reference_id for e in entries}) == 150
+
+
+def test_no_secret_or_raw_response_is_stored(sandbox, isolated_data_dir: Path, tmp_path: Path) -> None:
+    account = sandbox.account
+    with ObdClient(account, backoff_s=0.0) as client:
+        accepted = client.place_call(CallRequest(CallKind.USER, "+919876543210", user_id=AGENT_USER_ID))
+        sandbox.faults.server_error = 5
+        failed = client.place_call(CallRequest(CallKind.IVR, "+14155550123"))
+    assert accepted.accepted and not failed.accepted
+    # Even if a raw response echoed the secrets back, history must not keep it.
+    echoed = f"echo {account.api_key} {account.secret_token}"
+    leaky = Outcome(
+        "rejected",
+        CallRequest(CallKind.IVR, "+442079460000"),
+        http_status=400,
+        problem=catalogue.problem("bad_request", raw=echoed),
+        raw_response=echoed,
+    )
+    with History() as history:
+        for outcome in (accepted, failed, leaky):
+            history.record(outcome, "Sandbox")
+        history.export_csv(tmp_path / "export.csv")
+    for path in [*isolated_data_dir.rglob("*"), tmp_path / "export.csv"]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert account.api_key.encode() not in data, path
+            assert account.secret_token.encode() not in data, path
