@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from desktop_app.api.models import CallKind
-from desktop_app.numbers import DEFAULT_REGION, NumberError, ParsedNumber, normalise
+from desktop_app.numbers import DEFAULT_REGION, NumberError, ParsedNumber, normalise_number_text
 
 PHONE_SCHEMES = ("tel", "callto")
 OWN_SCHEME = "opdial"
@@ -68,7 +68,7 @@ class LinkIntake:
 
 def parse_intake(text: str, default_region: str | None = DEFAULT_REGION) -> LinkIntake:
     """Read a number or link as any intake path receives it. Raises LinkError."""
-    text = (text or "").strip(_WRAPPING)
+    text = (text or "").strip().strip(_WRAPPING).strip()
     if not text:
         raise LinkError("Empty: there is no number to dial.")
     match = _SCHEME.match(text)
@@ -81,8 +81,7 @@ def parse_intake(text: str, default_region: str | None = DEFAULT_REGION) -> Link
     if scheme == OWN_SCHEME:
         return _opdial_link(rest, default_region)
     raise LinkError(
-        _OTHER_SCHEMES.get(scheme)
-        or f"OpDial opens tel:, callto: and opdial: links, not {scheme}: links."
+        _OTHER_SCHEMES.get(scheme) or f"OpDial opens tel:, callto: and opdial: links, not {scheme}: links."
     )
 
 
@@ -148,7 +147,7 @@ def _call_kind(mode: str) -> CallKind | None:
 
 def _number(text: str, default_region: str | None, role: str = "") -> ParsedNumber:
     try:
-        return normalise(_decode(text), default_region)
+        return normalise_number_text(_decode(text), default_region)
     except NumberError as error:
         reason = f"{role}: {error.reason[0].lower()}{error.reason[1:]}" if role else error.reason
         raise LinkError(reason) from None

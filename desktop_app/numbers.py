@@ -172,6 +172,11 @@ def normalise(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedN
         from desktop_app.links import parse_intake  # links imports this module
 
         return parse_intake(text, default_region).number
+    return normalise_number_text(text, default_region)
+
+
+def normalise_number_text(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedNumber:
+    """``normalise`` for text that is not a link (``links`` calls this after taking a link apart)."""
     number, extension = _parse_valid(text, default_region)
     return ParsedNumber(_e164(number), extension, number)
 
@@ -306,18 +311,18 @@ def _too_short(text: str, region: str | None) -> NumberError:
 
 def _invalid_reason(number: PhoneNumber) -> NumberError:
     reason = phonenumbers.is_possible_number_with_reason(number)
-    where = _where_for_code(number.country_code)
+    code = number.country_code
     if reason == ValidationResult.INVALID_COUNTRY_CODE:
-        return NumberError(f"Unknown country code +{number.country_code}.")
+        return NumberError(f"Unknown country code +{code}.")
     if reason == ValidationResult.TOO_SHORT:
-        return NumberError(f"Too short for {where}.")
+        return NumberError(f"Too short for {_where_for_code(code)}.")
     if reason == ValidationResult.TOO_LONG:
-        return NumberError(f"Too long for {where}.")
+        return NumberError(f"Too long for {_where_for_code(code)}.")
     if reason == ValidationResult.INVALID_LENGTH:
-        return NumberError(f"Wrong number of digits for {where}.")
+        return NumberError(f"Wrong number of digits for {_where_for_code(code)}.")
     if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
-        return NumberError(f"Looks like a local number without its area code: add it ({where}).")
-    return NumberError(f"Not a valid number for {where}: no numbers there start like that.")
+        return NumberError(f"Looks like a local number without its area code ({_place_for_code(code)}).")
+    return NumberError(f"No such number in {_place_for_code(code)}: numbers there do not start like that.")
 
 
 def _where(region: str | None) -> str:
@@ -335,3 +340,13 @@ def _where_for_code(country_code: int) -> str:
     if len(regions) > 1:
         return f"a +{country_code} number ({country_name(regions[0])} and others)"
     return f"a +{country_code} number"
+
+
+def _place_for_code(country_code: int) -> str:
+    """ "India (IN)", or "the +1 area (United States and others)" for shared codes."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    if len(regions) == 1 and regions[0] != NON_GEOGRAPHIC_REGION:
+        return f"{country_name(regions[0])} ({regions[0]})"
+    if len(regions) > 1:
+        return f"the +{country_code} area ({country_name(regions[0])} and others)"
+    return f"the +{country_code} service"
