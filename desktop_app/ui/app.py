@@ -1,16 +1,136 @@
-"""Placeholder window until the window issue lands."""
+"""``opdial``: build the application, the window, and hand it what came on the command line.
+
+The pieces are separate so the launcher can plug in without rewriting them:
+
+- ``parse_args(argv)``: ``--demo``, ``--theme``, ``--profile``, and one optional link/number.
+- ``create_app(argv)``: the ``QApplication`` with name, icon, theme, logging and crash dialog.
+- ``create_window(options)``: the ``MainWindow``.
+- ``set_intake_handler(fn)``: how a link or number reaches the window (default: parse it with
+  ``links.parse_intake`` and ``window.prefill(intake, confirm=True)``, never dial by itself).
+- ``STARTUP_HOOKS``: callables ``(app, window, options)`` run after the window exists and before
+  the command-line link is delivered (single instance, tray…). A hook may return False to stop
+  the start-up (e.g. the argument was handed to an already running instance).
+"""
 
 from __future__ import annotations
 
-from desktop_app import APP_NAME
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import APP_NAME, APP_ORG, __version__
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Options:
+    demo: bool = False
+    theme: str | None = None
+    profile: str | None = None
+    link: str | None = None
+    extra: tuple[str, ...] = ()
+
+
+def parse_args(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(prog="opdial", description="OpDial: place calls through MyOperator.")
+    parser.add_argument("--demo", action="store_true", help="use a local sandbox and a demo profile")
+    parser.add_argument(
+        "--theme", choices=("auto", "light", "dark"), help="colour scheme (default: the OS's)"
+    )
+    parser.add_argument("--profile", help="profile to select at start")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("link", nargs="?", help="a number or tel:/callto:/opdial: link to prefill")
+    args, extra = parser.parse_known_args(argv)
+    return Options(demo=args.demo, theme=args.theme, profile=args.profile, link=args.link, extra=tuple(extra))
+
+
+def create_app(argv: list[str], options: Options | None = None) -> QApplication:
+    from desktop_app.logging_setup import setup_logging
+    from desktop_app.ui import icons, theme
+    from desktop_app.ui.crash import install_excepthook
+
+    app = QApplication.instance() or QApplication([APP_NAME, *(options.extra if options else ())])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_ORG)
+    app.setApplicationVersion(__version__)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("opdial")
+    app.setWindowIcon(icons.app_icon())
+    theme.install(app, options.theme if options else None)
+    path = setup_logging()
+    install_excepthook()
+    log.info("%s %s starting; log at %s", APP_NAME, __version__, path)
+    return app  # type: ignore[return-value]
+
+
+def create_window(options: Options):  # -> MainWindow (imported lazily: keeps --version fast)
+    from desktop_app.ui.main_window import MainWindow
+
+    env = dict(os.environ)
+    if options.profile:
+        env["OPDIAL_PROFILE"] = options.profile
+    return MainWindow(env=env, demo=options.demo)
+
+
+IntakeHandler = Callable[[object, str], None]
+
+
+def default_intake(window, text: str) -> None:
+    """Parse a link/number and prefill the form; the agent confirms with Enter."""
+    from desktop_app.links import parse_intake
+    from desktop_app.numbers import NumberError
+
+    region = window.form.default_region
+    try:
+        intake = parse_intake(text, region)
+    except NumberError as error:
+        window.show_intake_error(error.reason)
+        return
+    window.prefill(intake, confirm=True)
+
+
+_intake_handler: IntakeHandler = default_intake
+StartupHook = Callable[[QApplication, object, Options], "bool | None"]
+STARTUP_HOOKS: list[StartupHook] = []
+
+
+def set_intake_handler(handler: IntakeHandler) -> None:
+    global _intake_handler
+    _intake_handler = handler
+
+
+def deliver_intake(window, text: str) -> None:
+    """Every intake path (command line, second instance, macOS open event) comes through here."""
+    log.info("intake received (%d characters)", len(text))
+    _intake_handler(window, text)
 
 
 def run_gui(argv: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-
-    app = QApplication.instance() or QApplication([APP_NAME, *argv])
-    window = QMainWindow()
-    window.setWindowTitle(APP_NAME)
-    window.setCentralWidget(QLabel(f"{APP_NAME} — coming soon"))
+    options = parse_args(argv)
+    app = create_app(argv, options)
+    window = create_window(options)
+    for hook in STARTUP_HOOKS:
+        if hook(app, window, options) is False:
+            window.shutdown()
+            return 0
     window.show()
-    return app.exec()
+    window.focus_number()
+    if options.link:
+        link = options.link
+        QTimer.singleShot(0, lambda: deliver_intake(window, link))
+    code = app.exec()
+    window.shutdown()
+    window.history.close()
+    log.info("%s exiting with %s", APP_NAME, code)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_gui(sys.argv[1:]))

@@ -1,0 +1,92 @@
+"""A rotating, redacted log file under the data dir, shared by the window and the CLI.
+
+Secrets reach the log only by accident (an exception message quoting a header, a raw response);
+the ``RedactingFilter`` masks every registered secret in every record before it is written, so an
+accident stays harmless. Secrets are registered process-wide by
+``desktop_app.api.redaction.register_secret`` (the API client does it for every account it uses).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+from desktop_app import config
+from desktop_app.api.redaction import MASK, Redactor, register_secret
+
+LOG_FILE_NAME = "opdial.log"
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 3
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+# Values that look like credentials even before we know them (e.g. a header echoed in an error).
+_HEADER_PATTERNS = (
+    re.compile(r'(?i)(x-api-key["\']?\s*[:=]\s*["\']?)([^"\'\s,}]+)'),
+    re.compile(r'(?i)(secret_token["\']?\s*[:=]\s*["\']?)([^"\'\s,}]+)'),
+)
+
+
+def register_secrets(*values: str | None) -> None:
+    """Remember secrets process-wide so that every later log record masks them."""
+    register_secret(*values)
+
+
+def redact(text: str) -> str:
+    """Mask every registered secret and anything shaped like a credential assignment."""
+    text = Redactor().text(text)
+    for pattern in _HEADER_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Render the message (and traceback) once, masked, so handlers only see redacted text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def log_file() -> Path:
+    return config.log_dir() / LOG_FILE_NAME
+
+
+def setup_logging(level: int = logging.INFO, *, to_stderr: bool = False) -> Path:
+    """Install the rotating file handler on the root logger (idempotent). Returns the log path."""
+    path = log_file()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_opdial", False):
+            if Path(getattr(handler, "baseFilename", "")) == path:
+                return path
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+    )
+    handlers: list[logging.Handler] = [file_handler]
+    if to_stderr:
+        handlers.append(logging.StreamHandler())
+    for handler in handlers:
+        handler._opdial = True  # type: ignore[attr-defined]
+        handler.addFilter(RedactingFilter())
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(level)
+    return path
+
+
+def shutdown_logging() -> None:
+    """Close our handlers (tests with a temporary data dir need the file released)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_opdial", False):
+            root.removeHandler(handler)
+            handler.close()

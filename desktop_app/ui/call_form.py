@@ -1,0 +1,392 @@
+"""The dial form: mode, numbers with live checking, optional routing, and the Call button.
+
+The form never talks to the network: it turns what the agent typed into a ``CallRequest`` with
+``calls.prepare_call`` and emits ``call_requested``; the window runs the call on a worker.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import numbers
+from desktop_app.api.models import CallKind, CallRequest
+from desktop_app.ui import icons, theme
+from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+
+MODE_HINTS = {
+    CallKind.USER: "The agent's phone rings first; when they answer, the customer is dialled and connected.",
+    CallKind.ANONYMOUS: "Like a user dial, but to any agent number: both numbers are passed to MyOperator "
+    "(the account needs anonymous dialling enabled).",
+    CallKind.IVR: "The customer is called first and connected to the next free agent of the campaign.",
+}
+MODE_SHORTCUTS = {CallKind.USER: "Ctrl+1", CallKind.ANONYMOUS: "Ctrl+2", CallKind.IVR: "Ctrl+3"}
+CALL_TEXT = "Call"
+
+
+class NumberField(QWidget):
+    """A line edit that checks the number as it is typed or pasted and says what it found."""
+
+    changed = Signal()
+    submitted = Signal()
+
+    def __init__(self, name: str, placeholder: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.default_region = numbers.DEFAULT_REGION
+        self.result: numbers.ParsedNumber | numbers.NumberError | None = None
+        self._previous = ""
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setClearButtonEnabled(True)
+        label_widget(self.edit, name, tooltip)
+        self.status = wrapped_label(
+            name=f"{name} check", tooltip=f"What OpDial understood from the {name.lower()}", selectable=True
+        )
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.status)
+        self.edit.textChanged.connect(self._recheck)
+        self.edit.textEdited.connect(self._tidy_paste)
+        self.edit.editingFinished.connect(self.tidy)
+        self.edit.returnPressed.connect(self.submitted)
+        self._recheck(self.edit.text())
+
+    # -- public -----------------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
+        self.tidy()
+
+    def set_region(self, region: str) -> None:
+        self.default_region = region or numbers.DEFAULT_REGION
+        self._recheck(self.edit.text())
+
+    @property
+    def parsed(self) -> numbers.ParsedNumber | None:
+        return self.result if isinstance(self.result, numbers.ParsedNumber) else None
+
+    def tidy(self) -> None:
+        """Show a valid number in its readable international form (what the agent will recognise)."""
+        parsed = self.parsed
+        if parsed is not None and not parsed.extension and self.edit.text() != parsed.international:
+            self.edit.setText(parsed.international)
+
+    def refresh_style(self) -> None:
+        self._recheck(self.edit.text())
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _tidy_paste(self, text: str) -> None:
+        pasted = len(text) - len(self._previous) > 1
+        self._previous = text
+        if pasted:
+            self.tidy()
+
+    def _recheck(self, text: str) -> None:
+        colors = theme.colors()
+        if not text.strip():
+            self.result = None
+            self.status.setText(
+                "Type or paste a number; national numbers are read as "
+                f"{numbers.country_name(self.default_region)}."
+            )
+            self.status.setStyleSheet(f"color: {colors.muted};")
+        else:
+            self.result = numbers.check(text, self.default_region)
+            if isinstance(self.result, numbers.ParsedNumber):
+                self.status.setText(_describe(self.result))
+                self.status.setStyleSheet(f"color: {colors.success_fg};")
+            else:
+                self.status.setText(f"✗ {self.result.reason}")
+                self.status.setStyleSheet(f"color: {colors.error_fg};")
+        self.edit.setAccessibleDescription(self.status.text())
+        self.changed.emit()
+
+
+def _describe(parsed: numbers.ParsedNumber) -> str:
+    ext = f" · extension {parsed.extension} (not dialled)" if parsed.extension else ""
+    return f"✓ {parsed.country_name} · {parsed.type_label} · sent as {parsed.e164}{ext}"
+
+
+class CallForm(QWidget):
+    """Emits ``call_requested`` with a ready ``CallRequest`` when the agent presses Call."""
+
+    call_requested = Signal(object)  # CallRequest
+    cancel_requested = Signal()
+    validity_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = CallKind.USER
+        self.default_region = numbers.DEFAULT_REGION
+        self.busy = False
+        self.blocked_reason: str | None = "No profile selected."
+        self.problem: str | None = None
+        self._build()
+        self.set_kind(CallKind.USER)
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.mode_buttons: dict[CallKind, QPushButton] = {}
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.setExclusive(True)
+        modes = QHBoxLayout()
+        modes.setSpacing(0)
+        for kind in CallKind:
+            button = QPushButton(kind.label)
+            button.setCheckable(True)
+            button.setMinimumHeight(32)
+            label_widget(button, f"{kind.label} mode", f"{MODE_HINTS[kind]} ({MODE_SHORTCUTS[kind]})")
+            button.clicked.connect(lambda _=False, k=kind: self.set_kind(k))
+            self.mode_group.addButton(button)
+            self.mode_buttons[kind] = button
+            modes.addWidget(button)
+        self.mode_hint = wrapped_label(name="Mode explanation", tooltip="What happens in this mode")
+
+        self.customer = NumberField(
+            "Customer number",
+            "e.g. 98765 43210 or +91 98765 43210",
+            "The number to call. Paste anything: spaces, dashes, (0), 0091, tel: links all work. "
+            "Enter places the call.",
+        )
+        self.agent_user_id = QLineEdit()
+        self.agent_user_id.setPlaceholderText("the agent's MyOperator user id, e.g. 5f3c9a1b2c3d4e5f")
+        label_widget(
+            self.agent_user_id,
+            "Agent user id",
+            "The MyOperator user id of the agent whose phone rings first (prefilled from the profile)",
+        )
+        self.agent_number = NumberField(
+            "Agent number",
+            "the agent's phone, e.g. +91 98765 00000",
+            "The agent's own phone number: it rings first, then the customer is dialled",
+        )
+        self.field_error = wrapped_label(name="Form problem", tooltip="What must be fixed before calling")
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.form.addRow(self._row_label("Customer &number", self.customer.edit), self.customer)
+        self.form.addRow(self._row_label("Agent &user id", self.agent_user_id), self.agent_user_id)
+        self.form.addRow(self._row_label("&Agent number", self.agent_number.edit), self.agent_number)
+
+        self.routing_toggle = expander_button(
+            "Routing (optional)",
+            name="Routing section",
+            tooltip="Show caller id, region, group and a maximum duration for dedicated-number routing",
+        )
+        self.routing_box = QFrame()
+        routing = QFormLayout(self.routing_box)
+        routing.setContentsMargins(18, 0, 0, 0)
+        self.caller_id = self._line("Caller id", "Outbound caller id (DID) to show, as MyOperator knows it")
+        self.region = self._line("Region", "Dedicated-number region, passed to MyOperator as typed")
+        self.group = self._line("Group", "Group within the region, passed to MyOperator as typed")
+        self.max_duration = QSpinBox()
+        self.max_duration.setRange(0, 5400)
+        self.max_duration.setSpecialValueText("no limit")
+        self.max_duration.setSuffix(" s")
+        label_widget(self.max_duration, "Maximum call duration", "Cut the call after this many seconds")
+        routing.addRow(self._row_label("Caller id", self.caller_id), self.caller_id)
+        routing.addRow(self._row_label("Region", self.region), self.region)
+        routing.addRow(self._row_label("Group", self.group), self.group)
+        routing.addRow(self._row_label("Max duration", self.max_duration), self.max_duration)
+        self.routing_box.setVisible(False)
+        self.routing_toggle.toggled.connect(self.routing_box.setVisible)
+
+        self.call_button = QPushButton(CALL_TEXT)
+        self.call_button.setIcon(icons.icon("call", "#ffffff"))
+        self.call_button.setMinimumHeight(44)
+        self.call_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        label_widget(self.call_button, "Call", "Place the call (Enter in the number field, or Ctrl+Return)")
+        self.call_button.clicked.connect(self.submit)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setIcon(icons.icon("cancel"))
+        self.cancel_button.setMinimumHeight(44)
+        label_widget(self.cancel_button, "Cancel call", "Stop waiting for this call (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.setVisible(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.call_button, 1)
+        buttons.addWidget(self.cancel_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(modes)
+        layout.addWidget(self.mode_hint)
+        layout.addSpacing(6)
+        layout.addLayout(self.form)
+        layout.addWidget(self.routing_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.routing_box)
+        layout.addWidget(self.field_error)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        for signal in (
+            self.customer.changed,
+            self.agent_number.changed,
+            self.agent_user_id.textChanged,
+            self.caller_id.textChanged,
+            self.max_duration.valueChanged,
+        ):
+            signal.connect(self.revalidate)
+        self.customer.submitted.connect(self.submit)
+        self.agent_number.submitted.connect(self.submit)
+        self.agent_user_id.returnPressed.connect(self.submit)
+        self.apply_theme()
+
+    @staticmethod
+    def _row_label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        label_widget(label, text.replace("&", "") + " label", buddy.toolTip())
+        return label
+
+    @staticmethod
+    def _line(name: str, tooltip: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setClearButtonEnabled(True)
+        edit.setPlaceholderText("from the profile; leave empty if unsure")
+        label_widget(edit, name, tooltip)
+        return edit
+
+    def apply_theme(self) -> None:
+        colors = theme.colors()
+        self.call_button.setStyleSheet(
+            f"QPushButton {{ background: {colors.accent}; color: {'#10151c' if colors.dark else '#ffffff'};"
+            " font-weight: bold; font-size: 15px; border-radius: 6px; padding: 6px 18px; }"
+            f" QPushButton:disabled {{ background: {colors.border}; color: {colors.muted}; }}"
+        )
+        self.call_button.setIcon(icons.icon("call", "#10151c" if colors.dark else "#ffffff"))
+        self.cancel_button.setIcon(icons.icon("cancel"))
+        self.mode_hint.setStyleSheet(f"color: {colors.muted};")
+        self.field_error.setStyleSheet(f"color: {colors.error_fg};")
+        self.customer.refresh_style()
+        self.agent_number.refresh_style()
+
+    # -- state ------------------------------------------------------------------------------
+
+    def set_kind(self, kind: CallKind) -> None:
+        self.kind = kind
+        self.mode_buttons[kind].setChecked(True)
+        self.mode_hint.setText(MODE_HINTS[kind])
+        self._set_row_visible(self.agent_user_id, kind is CallKind.USER)
+        self._set_row_visible(self.agent_number, kind is CallKind.ANONYMOUS)
+        self.revalidate()
+
+    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
+        self.form.setRowVisible(field, visible)
+
+    def set_profile_defaults(
+        self, *, region: str, user_id: str, caller_id: str = "", routing_region: str = "", group: str = ""
+    ) -> None:
+        """Prefill from the chosen profile (user id and routing), and read numbers in its region."""
+        self.default_region = region or numbers.DEFAULT_REGION
+        self.customer.set_region(self.default_region)
+        self.agent_number.set_region(self.default_region)
+        self.agent_user_id.setText(user_id)
+        self.caller_id.setText(caller_id)
+        self.region.setText(routing_region)
+        self.group.setText(group)
+        if caller_id or routing_region or group:
+            self.routing_toggle.setChecked(True)
+        self.revalidate()
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Disable Call for a reason outside the form (no usable profile)."""
+        self.blocked_reason = reason
+        self.revalidate()
+
+    def set_busy(self, busy: bool, text: str = "Calling…") -> None:
+        self.busy = busy
+        self.call_button.setText(text if busy else CALL_TEXT)
+        self.cancel_button.setVisible(busy)
+        self.cancel_button.setEnabled(busy)
+        self.revalidate()
+
+    def clear_numbers(self) -> None:
+        self.customer.set_text("")
+
+    # -- validation and submit --------------------------------------------------------------
+
+    def build_request(self) -> CallRequest:
+        """The request for what is in the form; raises ``calls.InputError`` if something is wrong."""
+        from desktop_app import calls
+
+        return calls.prepare_call(
+            self.kind,
+            self.customer.text(),
+            default_region=self.default_region,
+            user_id=self.agent_user_id.text().strip() or None,
+            agent=self.agent_number.text() or None,
+            caller_id=self.caller_id.text().strip() or None,
+            region=self.region.text().strip() or None,
+            group=self.group.text().strip() or None,
+            max_call_duration=self.max_duration.value() or None,
+        )
+
+    def validation_problem(self) -> str | None:
+        """Why Call is disabled right now, or None when the form is ready."""
+        if self.busy:
+            return None
+        if self.blocked_reason:
+            return self.blocked_reason
+        if not self.customer.text():
+            return "Enter the customer's number."
+        if isinstance(self.customer.result, numbers.NumberError):
+            return f"Customer number: {self.customer.result.reason}"
+        if self.kind is CallKind.USER and not self.agent_user_id.text().strip():
+            return "Enter the agent's MyOperator user id (or save it in the profile)."
+        if self.kind is CallKind.ANONYMOUS:
+            if not self.agent_number.text():
+                return "Enter the agent's phone number."
+            if isinstance(self.agent_number.result, numbers.NumberError):
+                return f"Agent number: {self.agent_number.result.reason}"
+        try:
+            self.build_request()
+        except ValueError as exc:  # calls.InputError
+            return str(exc)
+        return None
+
+    def revalidate(self) -> None:
+        was_ready = self.problem is None
+        self.problem = self.validation_problem()
+        ready = self.problem is None and not self.busy
+        self.call_button.setEnabled(ready)
+        # An empty form is not an error: say nothing until the agent has typed something.
+        quiet = self.problem == "Enter the customer's number."
+        self.field_error.setText("" if quiet or self.problem is None else self.problem)
+        self.field_error.setVisible(bool(self.field_error.text()))
+        self.call_button.setAccessibleDescription(self.problem or "Ready to call")
+        if was_ready != (self.problem is None):
+            self.validity_changed.emit(self.problem is None)
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None and not self.busy
+
+    def submit(self) -> None:
+        """Place the call if the form is valid and no call is in flight (no double submit)."""
+        self.revalidate()
+        if not self.ready:
+            return
+        request = self.build_request()
+        self.set_busy(True)
+        self.call_requested.emit(request)

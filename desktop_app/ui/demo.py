@@ -1,0 +1,75 @@
+"""Demo mode: the sandbox in-process on a free loopback port, and a demo profile held in memory.
+
+Nothing of the demo reaches the keyring or the settings file; ``stop()`` shuts the sandbox down.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from desktop_app.api.catalogue import PROBLEMS
+from desktop_app.credentials import Profile, Resolved
+from desktop_app.sandbox.server import DEMO_TRIGGERS, DemoTrigger, SandboxServer
+
+log = logging.getLogger(__name__)
+
+DEMO_PROFILE_NAME = "Demo (sandbox)"
+DEMO_COLOR = "#ef6c00"
+
+
+class DemoSession:
+    def __init__(self) -> None:
+        self.server = SandboxServer()
+        self.resolved: Resolved | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.server.running
+
+    def start(self) -> Resolved:
+        if self.resolved is not None and self.running:
+            return self.resolved
+        self.server.start()
+        account = self.server.account
+        profile = Profile(
+            name=DEMO_PROFILE_NAME,
+            company_id=account.company_id,
+            public_ivr_id=account.public_ivr_id,
+            user_id=self.server.config.default_user_id or "",
+            default_region="IN",
+            api_url=account.api_url,
+            color=DEMO_COLOR,
+        )
+        sources = {
+            k: "default" for k in ("company_id", "public_ivr_id", "user_id", "api_key", "secret_token")
+        }
+        sources["api_url"] = "option"
+        self.resolved = Resolved(profile=profile, account=account, sources=sources)  # type: ignore[arg-type]
+        log.info("demo sandbox started at %s", account.api_url)
+        return self.resolved
+
+    def stop(self) -> None:
+        if self.running:
+            self.server.stop()
+            log.info("demo sandbox stopped")
+        self.resolved = None
+
+    def agent_name(self, user_id: str | None) -> str | None:
+        return self.server.config.users.get(user_id or "")
+
+
+def trigger_text(trigger: DemoTrigger) -> str:
+    """ "+919000000403 → Not authorised (403 Invalid API Key)"."""
+    shown = "Queued" if trigger.problem == "accepted" else PROBLEMS[trigger.problem].title
+    return f"{trigger.number} → {shown} ({trigger.behaviour})"
+
+
+def try_these() -> list[tuple[str, str]]:
+    """(number, description) for every demo trigger, for the "try these" hint."""
+    return [(t.number, trigger_text(t)) for t in DEMO_TRIGGERS]
+
+
+DEMO_INTRO = (
+    "Every call goes to a local sandbox: nobody is called. Any valid number is queued; the numbers "
+    "under “Try these” provoke each error. Anonymous dial works too; IVR calls need no agent."
+)

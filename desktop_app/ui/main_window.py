@@ -1,0 +1,669 @@
+"""The OpDial window: profile switcher, dial form, status, history, and (when present) campaigns.
+
+"What happens when I press Call": ``CallForm.call_requested`` → ``MainWindow._start_call`` → a
+worker runs ``ObdClient.place_call`` and records the outcome in history → ``_call_finished``
+shows it in the ``StatusPanel``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import APP_NAME, __version__, credentials
+from desktop_app.api.client import ObdClient, is_loopback_host
+from desktop_app.api.models import CallKind, CallRequest, Outcome
+from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
+from desktop_app.history import History, HistoryEntry
+from desktop_app.logging_setup import log_file
+from desktop_app.ui import icons, theme
+from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
+from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
+from desktop_app.ui.first_run import FirstRunPage
+from desktop_app.ui.history_view import HistoryView
+from desktop_app.ui.profiles_dialog import ProfilesDialog
+from desktop_app.ui.status_panel import ShownResult, StatusPanel
+from desktop_app.ui.widgets import label_widget, wrapped_label
+from desktop_app.ui.workers import Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENT_ENTRY = credentials.ENVIRONMENT_PROFILE_NAME
+CLOSE_WAIT_S = 20.0  # longest we wait for a call in flight when the window closes
+SHORTCUTS = (
+    ("Enter (in a number field) / Ctrl+Return", "Place the call"),
+    ("Esc", "Cancel the call in flight"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "User dial / Anonymous dial / IVR call"),
+    ("Ctrl+L", "Go to the customer number"),
+    ("Ctrl+D / Ctrl+H / Ctrl+K", "Dial / History / Campaigns"),
+    ("Ctrl+P", "Switch profile"),
+    ("Ctrl+,", "Profiles"),
+    ("F5", "Refresh history"),
+    ("F1", "This list"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def _load_campaigns_view() -> type | None:
+    """The Campaigns view is built separately; the window works without it."""
+    try:
+        from desktop_app.ui.campaigns_view import CampaignsView
+    except ImportError:
+        return None
+    return CampaignsView
+
+
+class MainWindow(QMainWindow):
+    """The window. Hooks for other parts: ``prefill(intake, confirm)``, ``place_call()``,
+    ``start_demo()``, ``resolve_profile()``, ``show_and_raise()``, ``shutdown()``."""
+
+    call_finished = Signal(object)  # Outcome, after it is shown and recorded
+    profile_changed = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        store: ProfileStore | None = None,
+        secrets: SecretStore | None = None,
+        history: History | None = None,
+        env: Mapping[str, str] | None = None,
+        demo: bool = False,
+        client_factory: Callable[[Resolved], ObdClient] | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(icons.app_icon())
+        self.setMinimumSize(880, 600)
+        self.store = store or ProfileStore()
+        self.secrets = secrets or SecretStore()
+        self.history = history or History()
+        self.env = env if env is not None else os.environ
+        self.client_factory = client_factory or (lambda resolved: ObdClient(resolved.account))
+        self.demo_session: DemoSession | None = None
+        self.resolved: Resolved | None = None
+        self.resolve_error: str | None = None
+        self.runner = TaskRunner(self)
+        self.current_task: Task | None = None
+        self._closing = False
+        self._build()
+        self._build_menus()
+        if theme.theme() is not None:
+            theme.theme().changed.connect(self.apply_theme)
+        self.apply_theme()
+        if demo:
+            self.start_demo()
+        else:
+            self.reload_profiles()
+
+    # ------------------------------------------------------------------------------------------
+    # layout
+    # ------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.badge = QLabel()
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.setMinimumWidth(120)
+        label_widget(self.badge, "Active profile badge", "The company you are dialling from")
+        self.profile_combo = QComboBox()
+        self.profile_combo.setMinimumContentsLength(18)
+        self.profile_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        label_widget(self.profile_combo, "Profile", "Choose the company/profile to dial from (Ctrl+P)")
+        self.profile_combo.activated.connect(self._on_profile_chosen)
+        self.profiles_button = QPushButton("Profiles…")
+        self.profiles_button.setIcon(icons.icon("profile"))
+        label_widget(self.profiles_button, "Profiles", "Create, edit or delete profiles (Ctrl+,)")
+        self.profiles_button.clicked.connect(self.open_profiles)
+        self.profile_problem = wrapped_label(
+            name="Profile problem", tooltip="Why calls cannot be placed with this profile", selectable=True
+        )
+        self.profile_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.profile_problem.setVisible(False)
+        top = QHBoxLayout()
+        top.addWidget(self.badge)
+        top.addWidget(self.profile_combo)
+        top.addWidget(self.profiles_button)
+        top.addStretch(1)
+
+        self.sandbox_banner = QFrame()
+        self.sandbox_banner.setObjectName("sandboxBanner")
+        label_widget(self.sandbox_banner, "Sandbox banner", "Calls go to a local sandbox: nobody is called")
+        self.sandbox_label = wrapped_label(
+            "SANDBOX — no real calls",
+            name="Sandbox notice",
+            tooltip="Calls go to a local sandbox: nobody is called",
+        )
+        self.try_button = QToolButton()
+        self.try_button.setText("Try these numbers")
+        self.try_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.try_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        label_widget(
+            self.try_button, "Try these numbers", "Numbers that make the sandbox answer with each error"
+        )
+        self.try_menu = QMenu(self.try_button)
+        for number, text in try_these():
+            action = self.try_menu.addAction(text)
+            action.triggered.connect(lambda _=False, n=number: self._try_number(n))
+        self.try_button.setMenu(self.try_menu)
+        banner_layout = QHBoxLayout(self.sandbox_banner)
+        banner_layout.setContentsMargins(10, 4, 10, 4)
+        banner_layout.addWidget(self.sandbox_label, 1)
+        banner_layout.addWidget(self.try_button)
+        self.sandbox_banner.setVisible(False)
+
+        self.link_bar = wrapped_label(
+            name="Link notice", tooltip="A number arrived from a link", selectable=True
+        )
+        self.link_bar.setTextFormat(Qt.TextFormat.PlainText)
+        self.link_bar.setMargin(6)
+        self.link_bar.setVisible(False)
+
+        self.form = CallForm()
+        self.form.call_requested.connect(self._start_call)
+        self.form.cancel_requested.connect(self.cancel_call)
+        self.status_panel = StatusPanel()
+        self.status_panel.result_chosen.connect(lambda _r: None)
+        dial_page = QSplitter()
+        dial_page.setChildrenCollapsible(False)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.form)
+        dial_page.addWidget(left)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.status_panel)
+        dial_page.addWidget(right)
+        dial_page.setSizes([440, 440])
+        self.dial_page = dial_page
+
+        self.history_view = HistoryView(self.history)
+        self.history_view.dial_again.connect(self.dial_again)
+        self.tabs = QTabWidget()
+        label_widget(self.tabs, "Sections", "Dial, History and Campaigns")
+        self.tabs.addTab(dial_page, icons.icon("call"), "&Dial")
+        self.tabs.addTab(self.history_view, icons.icon("history"), "&History")
+        self.tabs.setTabToolTip(0, "Place a call (Ctrl+D)")
+        self.tabs.setTabToolTip(1, "Calls placed so far (Ctrl+H)")
+        self.campaigns_view = None
+        view_class = _load_campaigns_view()
+        if view_class is not None:
+            self.campaigns_view = view_class(resolve_profile=self.resolve_profile, parent=self)
+            self.tabs.addTab(self.campaigns_view, icons.icon("campaigns"), "&Campaigns")
+            self.tabs.setTabToolTip(2, "Bulk IVR campaigns from a contact list (Ctrl+K)")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+        main_page = QWidget()
+        main_layout = QVBoxLayout(main_page)
+        main_layout.addLayout(top)
+        main_layout.addWidget(self.profile_problem)
+        main_layout.addWidget(self.sandbox_banner)
+        main_layout.addWidget(self.link_bar)
+        main_layout.addWidget(self.tabs, 1)
+
+        self.first_run = FirstRunPage()
+        self.first_run.create_profile.connect(self.open_profiles)
+        self.first_run.try_demo.connect(self.start_demo)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(main_page)
+        self.main_page = main_page
+        self.setCentralWidget(self.pages)
+        self.statusBar().setAccessibleName("Status bar")
+        self.statusBar().setToolTip("Short notices")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Profiles…", "Ctrl+,", self.open_profiles, "profile")
+        self._action(file_menu, "&Export history…", None, self.history_view.choose_export, "export")
+        self.demo_action = self._action(file_menu, "Start &demo (sandbox)", None, self.start_demo, "demo")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", "Ctrl+Q", self.close, None)
+
+        call_menu = bar.addMenu("&Call")
+        self.call_action = self._action(call_menu, "&Place call", "Ctrl+Return", self.place_call, "call")
+        self.call_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.cancel_action = self._action(call_menu, "&Cancel call", "Esc", self.cancel_call, "cancel")
+        call_menu.addSeparator()
+        for kind in CallKind:
+            self._action(call_menu, kind.label, MODE_SHORTCUTS[kind], lambda k=kind: self.set_mode(k), None)
+        self._action(call_menu, "Go to customer &number", "Ctrl+L", self.focus_number, None)
+        self._action(call_menu, "Switch p&rofile", "Ctrl+P", self.focus_profiles, None)
+
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "&Dial", "Ctrl+D", lambda: self.tabs.setCurrentIndex(0), "call")
+        self._action(view_menu, "&History", "Ctrl+H", lambda: self.tabs.setCurrentIndex(1), "history")
+        if self.campaigns_view is not None:
+            self._action(view_menu, "&Campaigns", "Ctrl+K", lambda: self.tabs.setCurrentIndex(2), "campaigns")
+        self._action(view_menu, "&Refresh history", "F5", self.history_view.refresh, None)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", "F1", self.show_shortcuts, "help")
+        self._action(help_menu, "&Demo numbers", None, self.show_demo_numbers, "demo")
+        self._action(help_menu, "Open &log folder", None, self.open_log_folder, "folder")
+        self._action(help_menu, "&About OpDial", None, self.show_about, None)
+
+    def _action(
+        self, menu: QMenu, text: str, shortcut: str | None, slot: Callable[[], object], icon_name: str | None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            action.setIcon(icons.icon(icon_name))
+        action.setToolTip(text.replace("&", "").rstrip("…"))
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden (macOS, tests)
+        return action
+
+    def apply_theme(self) -> None:
+        colors = theme.colors()
+        self.sandbox_banner.setStyleSheet(
+            f"QFrame#sandboxBanner {{ background: {colors.sandbox_bg}; border-radius: 6px; }}"
+            f" QFrame#sandboxBanner QLabel {{ color: {colors.sandbox_fg}; font-weight: bold; }}"
+            f" QFrame#sandboxBanner QToolButton {{ color: {colors.sandbox_fg}; }}"
+        )
+        self.try_button.setIcon(icons.icon("demo", colors.sandbox_fg))
+        self.profile_problem.setStyleSheet(
+            f"background: {colors.warning_bg}; color: {colors.warning_fg}; border-radius: 6px; padding: 6px;"
+        )
+        self.link_bar.setStyleSheet(f"background: {colors.alt_base}; border: 1px solid {colors.accent};")
+        self.profiles_button.setIcon(icons.icon("profile"))
+        self.tabs.setTabIcon(0, icons.icon("call"))
+        self.tabs.setTabIcon(1, icons.icon("history"))
+        self.form.apply_theme()
+        self.status_panel.apply_theme()
+        self.history_view.apply_theme()
+        self.first_run.apply_theme(colors.muted)
+        self._paint_badge()
+
+    # ------------------------------------------------------------------------------------------
+    # profiles
+    # ------------------------------------------------------------------------------------------
+
+    def _env_has_credentials(self) -> bool:
+        return any(
+            (self.env.get(n) or "").strip() for n in (credentials.ENV_API_KEY, credentials.ENV_API_URL)
+        )
+
+    def profile_entries(self) -> list[str]:
+        entries = []
+        if self.demo_session is not None and self.demo_session.running:
+            entries.append(DEMO_PROFILE_NAME)
+        names = self.store.names()
+        entries += names
+        if not names and self._env_has_credentials():
+            entries.append(ENVIRONMENT_ENTRY)
+        return entries
+
+    def _initial_choice(self, entries: list[str]) -> str | None:
+        if not entries:
+            return None
+        wanted = (self.env.get(credentials.ENV_PROFILE) or "").strip()
+        for candidate in (wanted, self.store.default_name(), self.store.get_pref("last_profile")):
+            if candidate and candidate in entries:
+                return candidate
+        return entries[0]
+
+    def reload_profiles(self, select: str | None = None) -> None:
+        """Refill the switcher; show the first-run page when there is nothing to dial with."""
+        entries = self.profile_entries()
+        current = select if select in entries else None
+        if current is None and self.resolved is not None and self.resolved.profile.name in entries:
+            current = self.resolved.profile.name
+        current = current or self._initial_choice(entries)
+        self.profile_combo.blockSignals(True)
+        self.profile_combo.clear()
+        for name in entries:
+            self.profile_combo.addItem(name)
+        self.profile_combo.blockSignals(False)
+        if current is None:
+            self.resolved = None
+            self.pages.setCurrentWidget(self.first_run)
+            self.first_run.create_button.setFocus()
+            return
+        self.pages.setCurrentWidget(self.main_page)
+        self.profile_combo.setCurrentText(current)
+        self.use_profile(current)
+
+    def _on_profile_chosen(self, index: int) -> None:
+        name = self.profile_combo.itemText(index)
+        self.use_profile(name)
+        if name not in (DEMO_PROFILE_NAME, ENVIRONMENT_ENTRY):
+            self.store.set_pref("last_profile", name)
+        self.focus_number()
+
+    def use_profile(self, name: str) -> None:
+        """Resolve the profile (environment applied) and prefill the form from it."""
+        self.resolved, self.resolve_error = None, None
+        try:
+            if name == DEMO_PROFILE_NAME and self.demo_session is not None:
+                self.resolved = self.demo_session.start()
+            elif name == ENVIRONMENT_ENTRY:
+                self.resolved = credentials.resolve(
+                    None, env=self.env, store=self.store, secrets=self.secrets
+                )
+            else:
+                self.resolved = credentials.resolve(
+                    name, env=self.env, store=self.store, secrets=self.secrets
+                )
+        except ConfigError as exc:
+            self.resolve_error = str(exc)
+        profile = self.resolved.profile if self.resolved else self.store.get(name)
+        if profile is not None:
+            self.form.set_profile_defaults(
+                region=profile.default_region,
+                user_id=profile.user_id,
+                caller_id=profile.caller_id,
+                routing_region=profile.region,
+                group=profile.group,
+            )
+        self.form.set_blocked(None if self.resolved else (self.resolve_error or "Choose a profile."))
+        self.profile_problem.setText(
+            f"{self.resolve_error}  (Profiles… to fix it)" if self.resolve_error else ""
+        )
+        self.profile_problem.setVisible(bool(self.resolve_error))
+        self._paint_badge(name)
+        self._update_banner()
+        self.profile_changed.emit(name)
+
+    def resolve_profile(self) -> Resolved:
+        """The active profile and account, for views that place calls (campaigns)."""
+        if self.resolved is None:
+            raise ConfigError(self.resolve_error or "Choose a profile first.")
+        return self.resolved
+
+    def _paint_badge(self, name: str | None = None) -> None:
+        name = name or self.profile_combo.currentText() or "No profile"
+        if self.resolved is not None:
+            color = theme.badge_color_for(name, self.resolved.profile.color)
+        else:
+            stored = self.store.get(name)
+            color = theme.badge_color_for(name, stored.color if stored else None)
+        text = "SANDBOX" if self._is_sandbox() else name
+        self.badge.setText(f"  {text}  ")
+        self.badge.setStyleSheet(
+            f"background: {color}; color: white; font-weight: bold; border-radius: 10px; padding: 4px 8px;"
+        )
+        self.badge.setToolTip(f"Dialling from: {name}")
+        self.badge.setAccessibleDescription(f"Dialling from {name}")
+
+    def _is_sandbox(self) -> bool:
+        if self.resolved is None:
+            return False
+        if self.resolved.profile.name == DEMO_PROFILE_NAME:
+            return True
+        from urllib.parse import urlsplit
+
+        return is_loopback_host(urlsplit(self.resolved.account.api_url).hostname or "")
+
+    def _update_banner(self) -> None:
+        demo = self.resolved is not None and self.resolved.profile.name == DEMO_PROFILE_NAME
+        sandbox = self._is_sandbox()
+        self.sandbox_banner.setVisible(sandbox)
+        self.try_button.setVisible(demo)
+        if demo:
+            self.sandbox_label.setText(f"SANDBOX — no real calls. {DEMO_INTRO}")
+        elif sandbox:
+            self.sandbox_label.setText("SANDBOX — no real calls: this profile's API URL is on this computer.")
+
+    def open_profiles(self) -> None:
+        current = self.profile_combo.currentText()
+        dialog = ProfilesDialog(self.store, self.secrets, self, select=current)
+        dialog.profiles_changed.connect(self.reload_profiles)
+        self.profiles_dialog = dialog  # reachable by tests and the launcher
+        dialog.exec()
+        self.profiles_dialog = None
+        self.reload_profiles(dialog.editing or current)
+        self.focus_number()
+
+    def focus_profiles(self) -> None:
+        self.profile_combo.setFocus()
+        self.profile_combo.showPopup()
+
+    # ------------------------------------------------------------------------------------------
+    # demo
+    # ------------------------------------------------------------------------------------------
+
+    def start_demo(self) -> None:
+        """Start the in-process sandbox and switch to the demo profile (memory only)."""
+        if self.demo_session is None:
+            self.demo_session = DemoSession()
+        self.demo_session.start()
+        self.demo_action.setEnabled(False)
+        self.reload_profiles(DEMO_PROFILE_NAME)
+        self.focus_number()
+
+    def stop_demo(self) -> None:
+        if self.demo_session is not None:
+            self.demo_session.stop()
+        self.demo_action.setEnabled(True)
+
+    def _try_number(self, number: str) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.form.customer.set_text(number)
+        self.form.customer.edit.setFocus()
+
+    # ------------------------------------------------------------------------------------------
+    # calls
+    # ------------------------------------------------------------------------------------------
+
+    def set_mode(self, kind: CallKind) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.form.set_kind(kind)
+
+    def focus_number(self) -> None:
+        if self.pages.currentWidget() is self.main_page:
+            self.tabs.setCurrentIndex(0)
+            self.form.customer.edit.setFocus()
+            self.form.customer.edit.selectAll()
+
+    def place_call(self) -> None:
+        """Place the call in the form if it is valid and none is in flight (Ctrl+Return)."""
+        if self.pages.currentWidget() is self.main_page:
+            self.tabs.setCurrentIndex(0)
+            self.form.submit()
+
+    @property
+    def busy(self) -> bool:
+        return self.current_task is not None
+
+    def _start_call(self, request: CallRequest) -> None:
+        resolved = self.resolved
+        if resolved is None or self.current_task is not None or self._closing:
+            self.form.set_busy(self.current_task is not None)
+            return
+        self.link_bar.setVisible(False)
+        self.status_panel.show_busy(request.to, request.kind)
+        history, factory = self.history, self.client_factory
+        profile_name = resolved.profile.name
+        log.info("placing %s call %s", request.kind.value, request.reference_id)
+
+        def work(cancel: threading.Event) -> Outcome:
+            with factory(resolved) as client:
+                outcome = client.place_call(request, cancel)
+            try:
+                history.record(outcome, profile_name, source="window")
+            except Exception:
+                log.exception("could not record call %s in history", request.reference_id)
+            return outcome
+
+        task = self.runner.start(f"call {request.reference_id}", work)
+        task.succeeded.connect(lambda outcome: self._call_finished(outcome, resolved))
+        task.failed.connect(self._call_crashed)
+        self.current_task = task
+
+    def _call_finished(self, outcome: Outcome, resolved: Resolved) -> None:
+        self.current_task = None
+        self.form.set_busy(False)
+        self.status_panel.show_result(ShownResult(outcome, resolved.account, resolved.profile.name))
+        if outcome.accepted:
+            self.statusBar().showMessage(f"Queued: {outcome.request.to}", 8000)
+        self.history_view.refresh()
+        self.call_finished.emit(outcome)
+        if self.form.customer.edit.isVisible() and not self._closing:
+            self.form.customer.edit.setFocus()
+            self.form.customer.edit.selectAll()
+
+    def _call_crashed(self, details: str) -> None:
+        self.current_task = None
+        self.form.set_busy(False)
+        self.status_panel.show_idle("The call could not be placed because of an unexpected error.")
+        last_line = details.strip().splitlines()[-1]
+        self.status_panel.body.setText(
+            f"The outcome is unknown; check History before calling again.\n\n{last_line}"
+        )
+        self.status_panel.body.setVisible(True)
+        self.call_finished.emit(None)
+
+    def cancel_call(self) -> None:
+        """Esc: stop waiting. A request already on the wire is not recalled; no retry is sent."""
+        if self.current_task is None:
+            self.link_bar.setVisible(False)
+            return
+        self.current_task.cancel()
+        self.form.set_busy(True, "Cancelling…")
+        self.form.cancel_button.setEnabled(False)
+        self.status_panel.show_cancelling()
+
+    # ------------------------------------------------------------------------------------------
+    # hooks for history, links and the launcher
+    # ------------------------------------------------------------------------------------------
+
+    def dial_again(self, entry: HistoryEntry) -> None:
+        """Fill the form from a history entry (a new reference_id is made when Call is pressed)."""
+        self.tabs.setCurrentIndex(0)
+        kind = entry.call_kind
+        self.form.set_kind(kind)
+        self.form.customer.set_text(entry.customer)
+        if kind is CallKind.USER and entry.agent:
+            self.form.agent_user_id.setText(entry.agent)
+        if kind is CallKind.ANONYMOUS and entry.agent:
+            self.form.agent_number.set_text(entry.agent)
+        self.form.caller_id.setText(entry.caller_id)
+        self.form.region.setText(entry.region)
+        self.form.group.setText(entry.route_group)
+        self.form.max_duration.setValue(entry.max_call_duration or 0)
+        self.form.call_button.setFocus()
+        self.statusBar().showMessage("Form filled from history: check it, then press Call.", 8000)
+
+    def prefill(self, intake: object, confirm: bool = True) -> None:
+        """Fill the form from a ``links.LinkIntake``; with ``confirm=False`` place the call at once.
+
+        The launcher decides about consent (confirm, or a finished countdown); this only shows.
+        """
+        self.show_and_raise()
+        if self.pages.currentWidget() is not self.main_page:
+            self.statusBar().showMessage("Set up a profile first; the number is kept in the form.", 8000)
+        self.tabs.setCurrentIndex(0)
+        kind = getattr(intake, "kind", None)
+        if kind is not None:
+            self.form.set_kind(kind)
+        number = intake.number  # type: ignore[attr-defined]
+        self.form.customer.set_text(number.e164)
+        agent = getattr(intake, "agent", None)
+        if agent is not None:
+            self.form.agent_number.set_text(agent.e164)
+        note = getattr(intake, "note", None)
+        source = getattr(intake, "source", "text")
+        text = f"From a {source} link: {number.international} ({number.country_name})"
+        text += f". {note}" if note else ""
+        text += ". Check it, then press Enter to call or Esc to dismiss." if confirm else ". Calling…"
+        self.link_bar.setText(text)
+        self.link_bar.setVisible(True)
+        if confirm:
+            self.form.call_button.setFocus() if self.form.ready else self.form.customer.edit.setFocus()
+        else:
+            self.place_call()
+
+    def show_intake_error(self, message: str) -> None:
+        self.show_and_raise()
+        self.link_bar.setText(f"Not dialled: {message}")
+        self.link_bar.setVisible(True)
+
+    def show_and_raise(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.history_view:
+            self.history_view.refresh()
+
+    # ------------------------------------------------------------------------------------------
+    # help
+    # ------------------------------------------------------------------------------------------
+
+    def shortcuts_text(self) -> str:
+        return "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())
+
+    def show_demo_numbers(self) -> None:
+        lines = "\n".join(text for _number, text in try_these())
+        running = self.demo_session is not None and self.demo_session.running
+        lead = DEMO_INTRO if running else "Start the demo (File ▸ Start demo) to use these numbers."
+        QMessageBox.information(self, "Demo numbers", f"{lead}\n\n{lines}")
+
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\nPlaces calls through MyOperator's Outgoing (OBD) API.\n"
+            f"Log file: {log_file()}",
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # shutdown
+    # ------------------------------------------------------------------------------------------
+
+    def shutdown(self, timeout_s: float = CLOSE_WAIT_S) -> bool:
+        """Cancel and finish calls in flight (their outcomes are recorded), then stop the demo."""
+        self._closing = True
+        in_flight = bool(self.runner.in_flight())
+        if in_flight:
+            log.info("waiting for %d call(s) in flight before closing", len(self.runner.in_flight()))
+            self.status_panel.show_cancelling()
+        finished = self.runner.shutdown(timeout_s)
+        QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
+        self.stop_demo()
+        return finished
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        if self.campaigns_view is not None and hasattr(self.campaigns_view, "shutdown"):
+            self.campaigns_view.shutdown()
+        super().closeEvent(event)
+
+
+def later(callback: Callable[[], None]) -> None:
+    QTimer.singleShot(0, callback)

@@ -1,0 +1,409 @@
+"""Create, edit and delete profiles; secrets go to the OS keyring only.
+
+Stored secrets are never loaded into the dialog: the password fields start empty ("leave empty to
+keep"), so nothing secret sits in a widget unless the agent types it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import phonenumbers
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import credentials, numbers
+from desktop_app.api.models import DEFAULT_API_URL
+from desktop_app.credentials import ConfigError, KeyringUnavailable, Profile, ProfileStore, SecretStore
+from desktop_app.ui import icons, theme
+from desktop_app.ui.widgets import label_widget, wrapped_label
+
+log = logging.getLogger(__name__)
+KEEP_SECRET_HINT = "stored in the keyring — leave empty to keep"
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """(code, "Country (CODE)") for every region phonenumbers knows, by country name."""
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS, key=numbers.country_name)
+    return [(code, f"{numbers.country_name(code)} ({code})") for code in regions]
+
+
+def color_swatch(color: str) -> QIcon:
+    pixmap = QPixmap(16, 16)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+class SecretField(QWidget):
+    """A password field with a reveal toggle."""
+
+    def __init__(self, name: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        label_widget(self.edit, name, tooltip)
+        self.reveal = QPushButton()
+        self.reveal.setCheckable(True)
+        self.reveal.setIcon(icons.icon("eye"))
+        label_widget(self.reveal, f"Show {name.lower()}", f"Show or hide the {name.lower()} you typed")
+        self.reveal.toggled.connect(self._toggle)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.reveal)
+
+    def _toggle(self, shown: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.reveal.setIcon(icons.icon("eye-off" if shown else "eye"))
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def clear(self, placeholder: str = "") -> None:
+        self.edit.clear()
+        self.edit.setPlaceholderText(placeholder)
+        self.reveal.setChecked(False)
+
+
+class ProfilesDialog(QDialog):
+    """Emits ``profiles_changed`` after every save or delete, with the name to select (or "")."""
+
+    profiles_changed = Signal(str)
+
+    def __init__(
+        self,
+        store: ProfileStore,
+        secrets: SecretStore,
+        parent: QWidget | None = None,
+        *,
+        select: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.secrets = secrets
+        self.editing: str | None = None  # name of the profile in the form; None = new
+        self.setWindowTitle("OpDial — Profiles")
+        self.setAccessibleName("Profiles")
+        self.setMinimumSize(760, 560)
+        self._build()
+        self.refresh_keyring_status()
+        self.reload(select)
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.keyring_status = wrapped_label(
+            name="Keyring status",
+            tooltip="Where OpDial stores the x-api-key and secret token",
+            selectable=True,
+        )
+        self.keyring_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.keyring_status.setMargin(8)
+
+        self.profile_list = QListWidget()
+        label_widget(self.profile_list, "Profiles", "Your profiles: one per company or campaign")
+        self.profile_list.currentTextChanged.connect(self._select)
+        self.new_button = QPushButton("New")
+        self.new_button.setIcon(icons.icon("add"))
+        label_widget(self.new_button, "New profile", "Start a new profile")
+        self.new_button.clicked.connect(self.new_profile)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setIcon(icons.icon("delete"))
+        label_widget(
+            self.delete_button, "Delete profile", "Delete the selected profile and its stored secrets"
+        )
+        self.delete_button.clicked.connect(self.delete_profile)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.profile_list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.new_button)
+        row.addWidget(self.delete_button)
+        left_layout.addLayout(row)
+
+        self.name = self._line("Profile name", "A name you recognise, e.g. the company's name")
+        self.company_id = self._line("Company id", "MyOperator company id (from the panel's API settings)")
+        self.public_ivr_id = self._line("Public IVR ID", "The campaign's Public IVR ID (campaign dashboard)")
+        self.user_id = self._line("Agent user id", "Your MyOperator user id, prefilled for user dials")
+        self.default_region = QComboBox()
+        for code, text in region_choices():
+            self.default_region.addItem(text, code)
+        label_widget(
+            self.default_region,
+            "Default country",
+            "Numbers typed without a country code are read as this country",
+        )
+        self.caller_id = self._line("Caller id", "Optional outbound caller id for dedicated-number routing")
+        self.routing_region = self._line("Routing region", "Optional routing region, passed as typed")
+        self.group = self._line("Routing group", "Optional routing group, passed as typed")
+        self.api_url = self._line("API URL", "Leave as is unless MyOperator or the sandbox says otherwise")
+        self.color = QComboBox()
+        for value in theme.BADGE_COLORS:
+            self.color.addItem(color_swatch(value), value, value)
+        label_widget(self.color, "Badge colour", "The colour that shows which company you dial from")
+        self.countdown = QSpinBox()
+        self.countdown.setRange(0, 10)
+        self.countdown.setSpecialValueText("never (always ask)")
+        self.countdown.setSuffix(" s")
+        label_widget(
+            self.countdown,
+            "Call links after countdown",
+            "0 = a clicked tel: link only fills the form. Otherwise OpDial calls after this many seconds "
+            "(Esc stops it).",
+        )
+        self.is_default = QCheckBox("Use this profile when OpDial starts")
+        label_widget(self.is_default, "Default profile", "Open OpDial with this profile selected")
+        self.api_key = SecretField("API key", "The x-api-key from MyOperator: stored only in the keyring")
+        self.secret_token = SecretField(
+            "Secret token", "The secret token from MyOperator: stored only in the keyring"
+        )
+        self.secret_note = wrapped_label(
+            name="Secrets note", tooltip="Whether secrets are stored for this profile"
+        )
+
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        for text, widget in (
+            ("&Name", self.name),
+            ("Company id", self.company_id),
+            ("Public IVR ID", self.public_ivr_id),
+            ("Agent user id", self.user_id),
+            ("Default country", self.default_region),
+            ("API key (x-api-key)", self.api_key),
+            ("Secret token", self.secret_token),
+            ("", self.secret_note),
+            ("Caller id", self.caller_id),
+            ("Routing region", self.routing_region),
+            ("Routing group", self.group),
+            ("API URL", self.api_url),
+            ("Badge colour", self.color),
+            ("Call links after", self.countdown),
+            ("", self.is_default),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget.edit if isinstance(widget, SecretField) else widget)
+            label_widget(label, (text.replace("&", "") or "spacer") + " label", widget.toolTip() or text)
+            form.addRow(label, widget)
+
+        self.error = wrapped_label(
+            name="Profile problem", tooltip="What needs fixing before the profile can be saved"
+        )
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.save_button = QPushButton("Save profile")
+        self.save_button.setDefault(True)
+        label_widget(self.save_button, "Save profile", "Save the profile; secrets go to the keyring")
+        self.save_button.clicked.connect(self.save)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(form_widget)
+        right_layout.addWidget(self.error)
+        right_layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
+        right_layout.addStretch(1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([200, 560])
+        splitter.setChildrenCollapsible(False)
+
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close_button = close.button(QDialogButtonBox.StandardButton.Close)
+        label_widget(close_button, "Close", "Close the profiles dialog")
+        close.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.keyring_status)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(close)
+
+    @staticmethod
+    def _line(name: str, tooltip: str) -> QLineEdit:
+        edit = QLineEdit()
+        label_widget(edit, name, tooltip)
+        return edit
+
+    # -- state ------------------------------------------------------------------------------
+
+    def refresh_keyring_status(self) -> None:
+        colors = theme.colors()
+        status = self.secrets.status()
+        if status.usable:
+            self.keyring_status.setText(f"🔒 Keyring: {status.backend_name}. {status.explanation}")
+            bg, fg = colors.success_bg, colors.success_fg
+        else:
+            self.keyring_status.setText(
+                f"⚠ No usable keyring ({status.backend_name}). {status.explanation}\n"
+                "You can still save the profile without secrets and launch OpDial with "
+                f"{credentials.ENV_API_KEY} and {credentials.ENV_SECRET_TOKEN} set."
+            )
+            bg, fg = colors.warning_bg, colors.warning_fg
+        self.keyring_status.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px;")
+        self.keyring_usable = status.usable
+        self.error.setStyleSheet(f"color: {colors.error_fg};")
+
+    def reload(self, select: str | None = None) -> None:
+        names = self.store.names()
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for profile in self.store.list():
+            self.profile_list.addItem(profile.name)
+            item = self.profile_list.item(self.profile_list.count() - 1)
+            item.setIcon(color_swatch(theme.badge_color_for(profile.name, profile.color)))
+        self.profile_list.blockSignals(False)
+        target = select if select in names else (names[0] if names else None)
+        if target is None:
+            self.new_profile()
+        else:
+            self.profile_list.setCurrentRow(names.index(target))
+            self._select(target)
+        self.delete_button.setEnabled(bool(names))
+
+    def new_profile(self) -> None:
+        self.profile_list.clearSelection()
+        self.editing = None
+        self._fill(Profile(name="", color=self.store.suggest_color()), has_secrets=False, is_default=False)
+        self.name.setFocus()
+
+    def _select(self, name: str) -> None:
+        profile = self.store.get(name) if name else None
+        if profile is None:
+            return
+        self.editing = profile.name
+        self._fill(
+            profile, has_secrets=self._has_secrets(profile.name), is_default=self.store.default_name() == name
+        )
+
+    def _has_secrets(self, name: str) -> bool:
+        try:
+            return self.secrets.has_secrets(name)
+        except KeyringUnavailable:
+            return False
+
+    def _fill(self, profile: Profile, *, has_secrets: bool, is_default: bool) -> None:
+        self.name.setText(profile.name)
+        self.company_id.setText(profile.company_id)
+        self.public_ivr_id.setText(profile.public_ivr_id)
+        self.user_id.setText(profile.user_id)
+        index = self.default_region.findData(profile.default_region or "IN")
+        self.default_region.setCurrentIndex(max(index, 0))
+        self.caller_id.setText(profile.caller_id)
+        self.routing_region.setText(profile.region)
+        self.group.setText(profile.group)
+        self.api_url.setText(profile.api_url or DEFAULT_API_URL)
+        color = theme.badge_color_for(profile.name or "new", profile.color)
+        if self.color.findData(color) < 0:
+            self.color.addItem(color_swatch(color), color, color)
+        self.color.setCurrentIndex(self.color.findData(color))
+        self.countdown.setValue(profile.link_countdown_s)
+        self.is_default.setChecked(is_default)
+        hint = KEEP_SECRET_HINT if has_secrets else "paste from the MyOperator panel"
+        self.api_key.clear(hint)
+        self.secret_token.clear(hint)
+        if has_secrets:
+            self.secret_note.setText("Secrets are stored in the keyring. Type new ones only to replace them.")
+        elif self.keyring_usable:
+            self.secret_note.setText("No secrets stored yet for this profile.")
+        else:
+            self.secret_note.setText("The keyring cannot be used: secrets must come from the environment.")
+        self.error.setText("")
+        self._original = profile
+
+    def form_profile(self) -> Profile:
+        base = getattr(self, "_original", Profile(name=""))
+        return Profile(
+            name=self.name.text().strip(),
+            company_id=self.company_id.text().strip(),
+            public_ivr_id=self.public_ivr_id.text().strip(),
+            user_id=self.user_id.text().strip(),
+            default_region=self.default_region.currentData() or "IN",
+            caller_id=self.caller_id.text().strip(),
+            region=self.routing_region.text().strip(),
+            group=self.group.text().strip(),
+            api_url=self.api_url.text().strip() or DEFAULT_API_URL,
+            color=self.color.currentData() or "",
+            link_countdown_s=self.countdown.value(),
+            extra=dict(base.extra),
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Save the form; returns True on success. Secrets are stored only when typed."""
+        profile = self.form_profile()
+        key, token = self.api_key.text(), self.secret_token.text()
+        try:
+            if bool(key) != bool(token):
+                raise ConfigError("Enter both the API key and the secret token (or neither to keep them).")
+            stored = self.store.save(profile, rename_from=self.editing)
+        except (ConfigError, ValueError) as exc:
+            self.error.setText(str(exc))
+            return False
+        warning = self._save_secrets(stored.name, key, token)
+        if self.is_default.isChecked():
+            self.store.set_default(stored.name)
+        elif self.store.default_name() == stored.name:
+            self.store.set_default(None)
+        self.editing = stored.name
+        self.reload(stored.name)
+        self.error.setText(warning or "")
+        log.info("profile %r saved", stored.name)
+        self.profiles_changed.emit(stored.name)
+        return True
+
+    def _save_secrets(self, name: str, key: str, token: str) -> str | None:
+        """Store typed secrets (or move them on rename); a message when the keyring refuses."""
+        try:
+            if key and token:
+                self.secrets.set_secrets(name, key, token)
+                if self.editing and self.editing != name:
+                    self.secrets.delete_secrets(self.editing)
+            elif self.editing and self.editing != name:
+                self.secrets.rename(self.editing, name)
+        except KeyringUnavailable as exc:
+            return (
+                f"The profile was saved, but its secrets were not: {exc} Use {credentials.ENV_API_KEY} "
+                f"and {credentials.ENV_SECRET_TOKEN} in the environment instead."
+            )
+        return None
+
+    def delete_profile(self) -> None:
+        name = self.editing
+        if not name:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete profile",
+            f"Delete the profile {name!r} and its secrets from the keyring?\n\nCall history is kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.store.remove(name)
+        with contextlib.suppress(KeyringUnavailable):  # then nothing could have been stored there
+            self.secrets.delete_secrets(name)
+        log.info("profile %r deleted", name)
+        self.reload()
+        self.profiles_changed.emit("")

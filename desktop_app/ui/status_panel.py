@@ -1,0 +1,311 @@
+"""What happened to the last call, in words an agent can act on, plus the details for support."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.api.models import Account, CallKind, Outcome, build_body, build_headers
+from desktop_app.api.redaction import Redactor
+from desktop_app.ui import icons, theme
+from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+
+RECENT_LIMIT = 10
+NOT_ANSWERED_NOTE = "Accepted means MyOperator queued the call; OpDial cannot see whether it is answered."
+
+
+def accepted_headline(outcome: Outcome) -> str:
+    """The accepted wording: what will happen next, never a claim that anyone answered."""
+    request = outcome.request
+    if request.kind is CallKind.IVR:
+        return "Queued — the customer will be called and connected to the next free agent"
+    agent = (
+        f"agent {request.user_id}" if request.kind is CallKind.USER else (request.agent_number or "the agent")
+    )
+    return f"Queued — {agent}'s phone will ring first, then the customer's"
+
+
+@dataclass
+class ShownResult:
+    """One result as the panel shows it (kept for the recent list)."""
+
+    outcome: Outcome
+    account: Account | None
+    profile_name: str
+    when: float = field(default_factory=time.time)
+
+    @property
+    def headline(self) -> str:
+        if self.outcome.accepted:
+            return accepted_headline(self.outcome)
+        problem = self.outcome.problem
+        return problem.title if problem else "The call did not go through"
+
+    def body(self) -> str:
+        outcome = self.outcome
+        if outcome.accepted:
+            extra = (
+                " (a retry confirmed the first attempt got through)" if outcome.confirmed_by_duplicate else ""
+            )
+            return f"{NOT_ANSWERED_NOTE}{extra}"
+        problem = outcome.problem
+        if problem is None:
+            return "No explanation is available; see Details."
+        unknown = (
+            "\n\nThe outcome is unknown: the request may have reached MyOperator. Check before calling again."
+            if outcome.status == "failed" and problem.code != "cancelled"
+            else ""
+        )
+        return f"{problem.explanation}\n\nWhat to do: {problem.action}{unknown}"
+
+    def ids(self) -> str:
+        parts = []
+        if self.outcome.unique_id:
+            parts.append(f"unique_id {self.outcome.unique_id}")
+        parts.append(f"reference_id {self.outcome.reference_id}")
+        if self.outcome.problem:
+            parts.append(f"code {self.outcome.problem.code}")
+        if self.outcome.http_status:
+            parts.append(f"HTTP {self.outcome.http_status}")
+        return " · ".join(parts)
+
+    def request_text(self) -> str:
+        """The request as sent, secrets masked."""
+        if self.account is None:
+            return "(the account is no longer available)"
+        redactor = Redactor(self.account.secrets)
+        body = redactor.mapping(build_body(self.outcome.request, self.account))
+        headers = redactor.mapping(build_headers(self.account))
+        lines = [f"POST {self.account.api_url}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        return "\n".join(lines) + "\n\n" + json.dumps(body, indent=2)
+
+    def curl(self) -> str:
+        if self.account is None:
+            return ""
+        from desktop_app.api.curl import render_curl
+
+        return render_curl(self.outcome.request, self.account, reveal=False)
+
+    def details(self) -> str:
+        outcome = self.outcome
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.when))
+        text = (
+            f"{self.headline}\n{self.body()}\n\n"
+            f"When: {stamp}\nProfile: {self.profile_name}\nMode: {outcome.request.kind.label}\n"
+            f"Customer: {outcome.request.to}\nStatus: {outcome.status}\n{self.ids()}\n"
+            f"Attempts: {outcome.attempts}, {outcome.elapsed_s:.2f} s\n\n"
+            f"Request (secrets masked):\n{self.request_text()}\n\n"
+            f"Response:\n{outcome.raw_response or '(no response body)'}"
+        )
+        return Redactor(self.account.secrets if self.account else ()).text(text)
+
+    def list_text(self) -> str:
+        mark = "✓" if self.outcome.accepted else "✗"
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.when))
+        what = "Queued" if self.outcome.accepted else self.headline
+        return f"{stamp}  {mark} {self.outcome.request.to} · {self.outcome.request.kind.label} · {what}"
+
+
+class StatusPanel(QWidget):
+    """The result card, its details, copy buttons and the recent results (newest first)."""
+
+    result_chosen = Signal(object)  # ShownResult picked from the recent list
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.current: ShownResult | None = None
+        self.recent: list[ShownResult] = []
+        self._state = "idle"
+        self._build()
+        self.show_idle()
+
+    def _build(self) -> None:
+        self.card = QFrame()
+        self.card.setObjectName("statusCard")
+        self.card.setAccessibleName("Call status")
+        self.card.setToolTip("The result of the last call")
+        self.icon_label = QLabel()
+        self.icon_label.setFixedSize(28, 28)
+        label_widget(self.icon_label, "Status icon", "Whether the last call was queued or failed")
+        self.headline = wrapped_label(name="Status headline", tooltip="What happened", selectable=True)
+        self.headline.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.headline.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.headline.setFont(font)
+        self.body = wrapped_label(
+            name="Status explanation", tooltip="Why, and what to do next", selectable=True
+        )
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.ids = wrapped_label(
+            name="Call identifiers",
+            tooltip="unique_id from MyOperator and OpDial's reference_id (quote them to support)",
+            selectable=True,
+        )
+        self.ids.setTextFormat(Qt.TextFormat.PlainText)
+        top = QHBoxLayout()
+        top.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.headline, 1)
+        card_layout = QVBoxLayout(self.card)
+        card_layout.addLayout(top)
+        card_layout.addWidget(self.body)
+        card_layout.addWidget(self.ids)
+
+        self.details_toggle = expander_button(
+            "Details", name="Details", tooltip="Show the request (secrets masked) and MyOperator's raw answer"
+        )
+        self.copy_curl_button = QPushButton("Copy as curl")
+        self.copy_curl_button.setIcon(icons.icon("terminal"))
+        label_widget(
+            self.copy_curl_button,
+            "Copy as curl",
+            "Copy this request as a curl command, secrets masked, to reproduce it or send to support",
+        )
+        self.copy_details_button = QPushButton("Copy details")
+        self.copy_details_button.setIcon(icons.icon("copy"))
+        label_widget(
+            self.copy_details_button, "Copy details", "Copy the explanation, ids, request and answer as text"
+        )
+        self.copy_curl_button.clicked.connect(self.copy_curl)
+        self.copy_details_button.clicked.connect(self.copy_details)
+        actions = QHBoxLayout()
+        actions.addWidget(self.details_toggle)
+        actions.addStretch(1)
+        actions.addWidget(self.copy_curl_button)
+        actions.addWidget(self.copy_details_button)
+
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setMinimumHeight(140)
+        label_widget(self.details, "Call details", "The request as sent (secrets masked) and the raw answer")
+        self.details.setVisible(False)
+        self.details_toggle.toggled.connect(self.details.setVisible)
+
+        recent_label = QLabel("Recent results")
+        label_widget(recent_label, "Recent results heading", "The last calls of this session, newest first")
+        self.recent_list = QListWidget()
+        self.recent_list.setMinimumHeight(90)
+        label_widget(
+            self.recent_list,
+            "Recent results",
+            "The last calls of this session, newest first; select one to see it",
+        )
+        self.recent_list.currentRowChanged.connect(self._show_recent)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.card)
+        layout.addLayout(actions)
+        layout.addWidget(self.details, 1)
+        layout.addWidget(recent_label)
+        layout.addWidget(self.recent_list, 1)
+
+    # -- states -----------------------------------------------------------------------------
+
+    def _paint(self, state: str) -> None:
+        self._state = state
+        c = theme.colors()
+        bg, fg, icon_name = {
+            "idle": (c.alt_base, c.text, "call"),
+            "busy": (c.alt_base, c.text, "history"),
+            "accepted": (c.success_bg, c.success_fg, "success"),
+            "rejected": (c.error_bg, c.error_fg, "error"),
+            "failed": (c.warning_bg, c.warning_fg, "warning"),
+        }[state]
+        self.card.setStyleSheet(
+            f"QFrame#statusCard {{ background: {bg}; border: 1px solid {c.border}; border-radius: 8px; }}"
+            f" QFrame#statusCard QLabel {{ color: {fg}; background: transparent; }}"
+        )
+        self.icon_label.setPixmap(icons.icon(icon_name, fg).pixmap(24, 24))
+
+    def apply_theme(self) -> None:
+        self._paint(self._state)
+        self.copy_curl_button.setIcon(icons.icon("terminal"))
+        self.copy_details_button.setIcon(icons.icon("copy"))
+
+    def _set_actions(self, enabled: bool) -> None:
+        for widget in (self.details_toggle, self.copy_curl_button, self.copy_details_button):
+            widget.setEnabled(enabled)
+
+    def show_idle(self, text: str = "Ready. Type a number and press Enter.") -> None:
+        self.current = None
+        self._paint("idle")
+        self.headline.setText(text)
+        self.body.setText("")
+        self.body.setVisible(False)
+        self.ids.setText("")
+        self.ids.setVisible(False)
+        self.details.setPlainText("")
+        self._set_actions(False)
+
+    def show_busy(self, to: str, kind: CallKind) -> None:
+        self.current = None
+        self._paint("busy")
+        self.headline.setText(f"Sending {kind.label.lower()} to {to}…")
+        self.body.setText("Waiting for MyOperator. You can keep working; Esc cancels.")
+        self.body.setVisible(True)
+        self.ids.setVisible(False)
+        self._set_actions(False)
+
+    def show_cancelling(self) -> None:
+        self.body.setText(
+            "Cancelling… A request already sent cannot be recalled: OpDial waits for its answer and "
+            "sends no retry."
+        )
+
+    def show_result(self, result: ShownResult, *, remember: bool = True) -> None:
+        self.current = result
+        self._paint(result.outcome.status if result.outcome.status in ("accepted", "rejected") else "failed")
+        self.headline.setText(result.headline)
+        self.body.setText(result.body())
+        self.body.setVisible(True)
+        self.ids.setText(result.ids())
+        self.ids.setVisible(True)
+        self.details.setPlainText(result.details())
+        self._set_actions(True)
+        self.copy_curl_button.setEnabled(result.account is not None)
+        if remember:
+            self._remember(result)
+
+    def _remember(self, result: ShownResult) -> None:
+        self.recent.insert(0, result)
+        del self.recent[RECENT_LIMIT:]
+        self.recent_list.blockSignals(True)
+        self.recent_list.clear()
+        for shown in self.recent:
+            item = QListWidgetItem(shown.list_text())
+            item.setToolTip(shown.headline)
+            item.setIcon(icons.icon("success" if shown.outcome.accepted else "error"))
+            self.recent_list.addItem(item)
+        self.recent_list.blockSignals(False)
+
+    def _show_recent(self, row: int) -> None:
+        if 0 <= row < len(self.recent):
+            self.show_result(self.recent[row], remember=False)
+            self.result_chosen.emit(self.recent[row])
+
+    # -- copy -------------------------------------------------------------------------------
+
+    def copy_curl(self) -> None:
+        if self.current is not None:
+            QGuiApplication.clipboard().setText(self.current.curl())
+
+    def copy_details(self) -> None:
+        if self.current is not None:
+            QGuiApplication.clipboard().setText(self.current.details())

@@ -1,0 +1,171 @@
+"""Light and dark palettes, semantic colours, and following the OS colour scheme.
+
+We use the Fusion style with our own palettes so the window looks the same on every OS and in
+screenshots; the scheme (light/dark) follows the OS unless ``OPDIAL_THEME`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEME_ENV = "OPDIAL_THEME"  # "light", "dark" or "auto" (default)
+
+
+@dataclass(frozen=True)
+class Colors:
+    """Semantic colours the widgets use besides the palette."""
+
+    dark: bool
+    window: str
+    base: str
+    alt_base: str
+    text: str
+    muted: str
+    accent: str
+    success_bg: str
+    success_fg: str
+    error_bg: str
+    error_fg: str
+    warning_bg: str
+    warning_fg: str
+    sandbox_bg: str
+    sandbox_fg: str
+    border: str
+
+
+LIGHT = Colors(
+    dark=False,
+    window="#f4f5f7",
+    base="#ffffff",
+    alt_base="#eef1f5",
+    text="#1b1f24",
+    muted="#5a6270",
+    accent="#1565c0",
+    success_bg="#e3f4e6",
+    success_fg="#1b5e20",
+    error_bg="#fdecea",
+    error_fg="#a31515",
+    warning_bg="#fff4d6",
+    warning_fg="#7a4a00",
+    sandbox_bg="#ffb300",
+    sandbox_fg="#1b1f24",
+    border="#c9ced6",
+)
+
+DARK = Colors(
+    dark=True,
+    window="#1e2126",
+    base="#16181c",
+    alt_base="#23272e",
+    text="#e8eaed",
+    muted="#a0a8b4",
+    accent="#64b5f6",
+    success_bg="#173a20",
+    success_fg="#a5d6a7",
+    error_bg="#4a1c1c",
+    error_fg="#ffb4ab",
+    warning_bg="#3f3413",
+    warning_fg="#ffe08a",
+    sandbox_bg="#ffb300",
+    sandbox_fg="#1b1f24",
+    border="#3a404a",
+)
+
+# Profile badge colours: distinct, readable with white text in both schemes.
+BADGE_COLORS = ("#1565c0", "#2e7d32", "#6a1b9a", "#c62828", "#ef6c00", "#00838f", "#4e342e", "#37474f")
+
+
+def badge_color_for(name: str, chosen: str | None = None) -> str:
+    """The profile's own colour if it has one, else a stable colour derived from its name."""
+    if chosen and QColor(chosen).isValid():
+        return chosen
+    return BADGE_COLORS[sum(name.encode()) % len(BADGE_COLORS)]
+
+
+def os_prefers_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def wanted_dark(override: str | None = None) -> bool:
+    choice = (override or os.environ.get(THEME_ENV, "auto")).strip().lower()
+    if choice in ("light", "dark"):
+        return choice == "dark"
+    return os_prefers_dark()
+
+
+def build_palette(colors: Colors) -> QPalette:
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: colors.window,
+        QPalette.ColorRole.WindowText: colors.text,
+        QPalette.ColorRole.Base: colors.base,
+        QPalette.ColorRole.AlternateBase: colors.alt_base,
+        QPalette.ColorRole.Text: colors.text,
+        QPalette.ColorRole.Button: colors.alt_base,
+        QPalette.ColorRole.ButtonText: colors.text,
+        QPalette.ColorRole.ToolTipBase: colors.base,
+        QPalette.ColorRole.ToolTipText: colors.text,
+        QPalette.ColorRole.PlaceholderText: colors.muted,
+        QPalette.ColorRole.Highlight: colors.accent,
+        QPalette.ColorRole.HighlightedText: colors.base if colors.dark else "#ffffff",
+        QPalette.ColorRole.Link: colors.accent,
+        QPalette.ColorRole.Mid: colors.border,
+        QPalette.ColorRole.Midlight: colors.border,
+    }
+    for role, value in roles.items():
+        palette.setColor(role, QColor(value))
+    disabled = QColor(colors.muted)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return palette
+
+
+class Theme(QObject):
+    """The current colours; emits ``changed`` when the OS switches between light and dark."""
+
+    changed = Signal()
+
+    def __init__(self, app: QApplication, override: str | None = None) -> None:
+        super().__init__(app)
+        self._app = app
+        self._override = override
+        self.colors = LIGHT
+        app.setStyle("Fusion")
+        self.apply()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
+
+    def apply(self) -> None:
+        self.colors = DARK if wanted_dark(self._override) else LIGHT
+        self._app.setPalette(build_palette(self.colors))
+        self.changed.emit()
+
+    def _on_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self.apply()
+
+
+_current: Theme | None = None
+
+
+def install(app: QApplication, override: str | None = None) -> Theme:
+    """Create (or re-apply) the app-wide theme."""
+    global _current
+    if _current is None or _current.parent() is not app:
+        _current = Theme(app, override)
+    else:
+        _current._override = override
+        _current.apply()
+    return _current
+
+
+def colors() -> Colors:
+    return _current.colors if _current is not None else LIGHT
+
+
+def theme() -> Theme | None:
+    return _current
