@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import re
+import selectors
 import socket
 import threading
 import time
@@ -154,11 +155,11 @@ class DemoTrigger(NamedTuple):
 
     number: str
     behaviour: str  # what the sandbox does
-    problem: str  # the problem code the app should show
+    problem: str  # the problem code the app ends up showing, or "accepted" when the call goes through
 
 
 # Fictional Indian mobile numbers (valid per phonenumbers, so the app lets them through); the last
-# three digits hint at the HTTP status they provoke.
+# three digits hint at what they provoke.
 DEMO_TRIGGERS: list[DemoTrigger] = [
     DemoTrigger("+919000000400", "400 Invalid Number Format", "invalid_number"),
     DemoTrigger("+919000000403", "403 Invalid API Key", "auth_failed"),
@@ -168,12 +169,31 @@ DEMO_TRIGGERS: list[DemoTrigger] = [
     DemoTrigger("+919000000429", "429 Too Many Requests with Retry-After", "rate_limited"),
     DemoTrigger("+919000000500", "500 Internal server error", "server_error"),
     DemoTrigger("+919000000502", "502 HTML page from a load balancer", "server_error"),
-    DemoTrigger("+919000000408", "accepted, but the reply takes 8 s", "timeout"),
-    DemoTrigger("+919000000444", "accepted, then the reply is lost (retry confirms it)", "timeout"),
     DemoTrigger("+919000000499", "connection dropped without an answer", "network"),
     DemoTrigger("+919000000201", "200 with a body that is not JSON", "unexpected_response"),
+    DemoTrigger("+919000000408", "accepted, but the answer takes 8 s", "accepted"),
+    DemoTrigger(
+        "+919000000444",
+        "accepted, then the answer is lost; a retry with the same reference_id is told 'already taken'",
+        "accepted",
+    ),
 ]
-_TRIGGER_BY_NUMBER = {t.number: t for t in DEMO_TRIGGERS}
+# What each trigger number does, by the same names as the counted faults where one fits.
+_TRIGGER_ACTIONS: dict[str, str] = {
+    "+919000000400": "invalid_number",
+    "+919000000403": "invalid_key",
+    "+919000000431": "anonymous_disabled",
+    "+919000000409": "duplicate",
+    "+919000000501": "config_missing",
+    "+919000000429": "rate_limit",
+    "+919000000500": "server_error",
+    "+919000000502": "html_502",
+    "+919000000499": "drop_connection",
+    "+919000000201": "malformed",
+    "+919000000408": "slow_reply",
+    "+919000000444": "lose_reply",
+}
+_ACCEPTING_ACTIONS = ("slow_reply", "lose_reply")  # the classic "timeout after success"
 
 
 @dataclass(frozen=True)
@@ -312,25 +332,67 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
-    block_on_close = True  # server_close() joins the handler threads: stop() leaves none behind
     sandbox: SandboxServer
 
     def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
         self.sandbox = sandbox
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        # The stdlib does not track daemon handler threads, so stop() could not join them: we do.
+        self._handler_threads: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
+        # serve_forever() notices shutdown() only at its next poll; a wake-up socket makes stop() instant.
+        self._wake_reader, self._wake_writer = socket.socketpair()
         super().__init__(address, _Handler)
 
+    def serve_until_stopped(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self.stopping.is_set():
+                ready = selector.select()
+                if any(key.fileobj is self.socket for key, _ in ready) and not self.stopping.is_set():
+                    self._handle_request_noblock()  # accept, then process_request() on a new thread
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_writer.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
     def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name="opdial-sandbox-connection",
+            daemon=True,
+        )
         with self._connections_lock:
             self._connections.add(request)
-        super().process_request(request, client_address)
+            self._handler_threads.add(thread)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)  # handles, then shutdown_request()
+        finally:
+            with self._connections_lock:
+                self._handler_threads.discard(threading.current_thread())
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def join_handlers(self) -> None:
+        with self._connections_lock:
+            running = list(self._handler_threads)
+        for thread in running:
+            thread.join()
 
     def close_connections(self) -> None:
         """Wake handler threads blocked on idle keep-alive connections so they can finish."""
@@ -371,8 +433,7 @@ class SandboxServer:
         check_bind_host(self.config.host, self.config.allow_non_loopback)
         self._http = _HttpServer((self.config.host, self.config.port), self)
         self._thread = threading.Thread(
-            target=self._http.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            target=self._http.serve_until_stopped,
             name="opdial-sandbox",
             daemon=True,
         )
@@ -383,12 +444,12 @@ class SandboxServer:
         http, thread = self._http, self._thread
         if http is None:
             return
-        http.stopping.set()
-        http.shutdown()
-        http.close_connections()
-        http.server_close()
+        http.request_stop()
         if thread is not None:
             thread.join()
+        http.close_connections()
+        http.join_handlers()
+        http.server_close()
         self._http = self._thread = None
 
     def __enter__(self) -> SandboxServer:
@@ -506,16 +567,18 @@ class SandboxServer:
             refusal = check(body)
             if refusal is not None:
                 return refusal
-        trigger = _TRIGGER_BY_NUMBER.get(body["number"]) if self.config.demo_triggers_enabled else None
+        action = _TRIGGER_ACTIONS.get(body["number"]) if self.config.demo_triggers_enabled else None
         with self._lock:  # duplicate check and reservation must be atomic
             duplicate = self._duplicate(body)
             if duplicate is not None:
                 return duplicate
-            if trigger is not None and not trigger_accepts(trigger):
-                return self._trigger_refusal(trigger)
+            if action is not None and action not in _ACCEPTING_ACTIONS:
+                return self._demo_refusal(action)
             reply = self._accept(body)
-        if trigger is not None:
-            apply_accepting_trigger(trigger, reply, self.config.slow_reply_s)
+        if action == "slow_reply":
+            reply.delay_s += self.config.slow_reply_s
+        elif action == "lose_reply":
+            reply.drop = True
         return reply
 
     def _check_parties(self, body: dict[str, Any]) -> Reply | None:
@@ -567,42 +630,21 @@ class SandboxServer:
         }
         return json_reply(200, payload, accepted=True)
 
-    def _trigger_refusal(self, trigger: DemoTrigger) -> Reply:
-        number = trigger.number
-        if number == "+919000000400":
+    def _demo_refusal(self, action: str) -> Reply:
+        """The answer a refusing demo trigger provokes (caller holds the lock)."""
+        if action == "invalid_number":
             return api_error(400, TEXT_NUMBER_FORMAT)
-        if number == "+919000000403":
+        if action == "invalid_key":
             return api_error(403, TEXT_INVALID_KEY)
-        if number == "+919000000431":
+        if action == "anonymous_disabled":
             return api_error(403, TEXT_ANONYMOUS_DISABLED)
-        if number == "+919000000409":
+        if action == "duplicate":
             return api_error(403, TEXT_DUPLICATE, remaining_ttl=math.ceil(self.config.duplicate_ttl_s) - 1)
-        if number == "+919000000501":
+        if action == "config_missing":
             return api_error(500, TEXT_CONFIG_MISSING)
-        if number == "+919000000499":
+        if action == "drop_connection":
             return Reply(0, drop=True)
-        fault = {
-            "+919000000429": "rate_limit",
-            "+919000000500": "server_error",
-            "+919000000502": "html_502",
-            "+919000000201": "malformed",
-        }[number]
-        return fault_reply(fault, self.faults.retry_after)
-
-
-_ACCEPTING_TRIGGERS = {"+919000000408", "+919000000444"}
-
-
-def trigger_accepts(trigger: DemoTrigger) -> bool:
-    """Slow and lost replies accept the call first: the classic "timeout after success"."""
-    return trigger.number in _ACCEPTING_TRIGGERS
-
-
-def apply_accepting_trigger(trigger: DemoTrigger, reply: Reply, slow_reply_s: float) -> None:
-    if trigger.number == "+919000000408":
-        reply.delay_s += slow_reply_s
-    else:
-        reply.drop = True
+        return fault_reply(action, self.faults.retry_after)
 
 
 def fault_reply(fault: str, retry_after: float) -> Reply:
