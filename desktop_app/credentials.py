@@ -10,7 +10,6 @@ profile entirely; with both secrets in the environment the keyring is not touche
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import shutil
@@ -22,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import keyring
 import keyring.errors
@@ -30,6 +28,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
 
 from desktop_app import APP_ID, config
+from desktop_app.api.client import UnsafeUrlError
+from desktop_app.api.client import validate_api_url as _validate_api_url
 from desktop_app.api.models import DEFAULT_API_URL, Account
 
 ENV_PREFIX = "OPDIAL_"
@@ -64,43 +64,12 @@ class KeyringUnavailable(ConfigError):
 # --------------------------------------------------------------------------------------------
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for this computer: localhost, 127.0.0.0/8 and ::1."""
-    host = host.strip().strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def validate_api_url(url: str) -> str:
-    """Return the URL (stripped) if OpDial may send credentials to it, else raise ConfigError.
-
-    HTTPS is required, except plain http to this computer (the sandbox).
-    """
-    text = (url or "").strip()
-    if not text:
-        raise ConfigError("The API URL is empty. Use the MyOperator endpoint: " + DEFAULT_API_URL)
-    if any(ch.isspace() for ch in text):
-        raise ConfigError(f"The API URL {text!r} contains spaces. Check it for typos.")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    """The client's URL rule (``desktop_app.api.client``), reported as a ConfigError."""
     try:
-        host = parts.hostname or ""
-    except ValueError:
-        host = ""
-    if scheme not in ("http", "https") or not host:
-        raise ConfigError(f"The API URL {text!r} is not a web address. It must look like {DEFAULT_API_URL}")
-    if parts.username or parts.password:
-        raise ConfigError("The API URL must not contain a user name or password.")
-    if scheme == "http" and not is_loopback_host(host):
-        raise ConfigError(
-            f"The API URL {text!r} uses plain http. Use https: plain http is only allowed to this "
-            "computer (the sandbox, e.g. http://127.0.0.1:8080)."
-        )
-    return text
+        return _validate_api_url(url)
+    except UnsafeUrlError as error:
+        raise ConfigError(str(error)) from None
 
 
 # --------------------------------------------------------------------------------------------

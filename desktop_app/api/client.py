@@ -23,7 +23,15 @@ import httpx
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.api import catalogue
-from desktop_app.api.models import Account, CallRequest, Outcome, Problem, build_body, build_headers
+from desktop_app.api.models import (
+    DEFAULT_API_URL,
+    Account,
+    CallRequest,
+    Outcome,
+    Problem,
+    build_body,
+    build_headers,
+)
 from desktop_app.api.redaction import Redactor, register_secret
 
 log = logging.getLogger(__name__)
@@ -37,26 +45,43 @@ class UnsafeUrlError(ValueError):
 
 
 def is_loopback_host(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
+    """True for this computer: localhost, 127.0.0.0/8 and ::1."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
 def validate_api_url(url: str) -> str:
-    """HTTPS everywhere; plain HTTP only to this computer (the sandbox). Returns the URL stripped."""
-    url = url.strip()
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeUrlError(f"The API URL {url!r} is not a web address (expected https://…).")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    """The one rule for where credentials may go: HTTPS, or plain http to this computer (the sandbox).
+
+    Returns the URL stripped, or raises UnsafeUrlError with a sentence for the user.
+    """
+    text = (url or "").strip()
+    if not text:
+        raise UnsafeUrlError(f"The API URL is empty. Use the MyOperator endpoint: {DEFAULT_API_URL}")
+    if any(ch.isspace() for ch in text):
+        raise UnsafeUrlError(f"The API URL {text!r} contains spaces. Check it for typos.")
+    parts = urllib.parse.urlsplit(text)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
         raise UnsafeUrlError(
-            "The API URL uses plain http to another computer, which would send the secret token "
-            "unencrypted. Use https:// (plain http is only allowed to this computer, for the sandbox)."
+            f"The API URL {text!r} is not a web address. It must look like {DEFAULT_API_URL}"
         )
-    return url
+    if parts.username or parts.password:
+        raise UnsafeUrlError("The API URL must not contain a user name or password.")
+    if parts.scheme.lower() == "http" and not is_loopback_host(host):
+        raise UnsafeUrlError(
+            f"The API URL {text!r} uses plain http, which would send the secret token unencrypted. "
+            "Use https: plain http is only allowed to this computer (the sandbox, e.g. http://127.0.0.1:8080)."
+        )
+    return text
 
 
 @dataclass(frozen=True)
