@@ -26,6 +26,8 @@ from desktop_app.sandbox.server import (
     add_arguments,
     config_from_args,
     describe,
+    describe_json,
+    run_cli,
 )
 
 CUSTOMER = "+919876543210"
@@ -623,39 +625,100 @@ def test_the_banner_gives_url_fake_credentials_env_vars_and_demo_numbers(sandbox
         assert number in banner
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX-only")
-def test_the_cli_serves_until_interrupted_and_logs_requests_without_secrets(http):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app.sandbox", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def test_the_banner_speaks_powershell_on_windows(sandbox):
+    banner = list(describe(sandbox, windows=True))
+    assert f'  $env:OPDIAL_API_URL = "{sandbox.url}"' in banner
+
+
+def test_the_json_banner_is_one_object_with_url_environment_and_triggers(sandbox):
+    banner = json.loads(json.dumps(describe_json(sandbox)))
+    assert banner["url"] == sandbox.url
+    assert banner["environment"]["OPDIAL_COMPANY_ID"] == "demo-company"
+    assert [t["number"] for t in banner["demo_triggers"]] == [t.number for t in DEMO_TRIGGERS]
+
+
+def test_the_cli_exits_2_when_the_port_is_taken(sandbox, capsys):
+    assert run_cli(parse_cli("--port", str(sandbox.port))) == 2
+    assert "cannot start" in capsys.readouterr().err
+
+
+def test_the_sandbox_also_listens_on_ipv6_loopback(http):
     try:
-        first_line = process.stdout.readline()
-        url = first_line.rsplit(" ", 1)[-1].strip()
-        while "Ctrl+C" not in process.stdout.readline():
-            pass
-        config = SandboxConfig()
-        headers = {"x-api-key": config.api_key, "Content-Type": "application/json"}
-        body = {
-            "company_id": config.company_id,
-            "secret_token": config.secret_token,
-            "type": "2",
-            "number": CUSTOMER,
-            "public_ivr_id": config.public_ivr_id,
-            "reference_id": "cli-test-1",
-        }
-        assert http.post(url, json=body, headers=headers).status_code == 200
-        log_line = process.stdout.readline()
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=10)[0]
+        server = SandboxServer(SandboxConfig(host="::1")).start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with server:
+        assert server.url.startswith("http://[::1]:")
+        assert post(http, server, body_for(server)).status_code == 200
+
+
+def sandbox_process(*options: str) -> subprocess.Popen:
+    """``python -m desktop_app.sandbox`` (the same code as ``opdial-cli sandbox``) as a child process."""
+    command = [sys.executable, "-m", "desktop_app.sandbox", "--port", "0", *options]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def call_with_demo_credentials(http: httpx.Client, url: str, reference_id: str) -> httpx.Response:
+    config = SandboxConfig()
+    body = {
+        "company_id": config.company_id,
+        "secret_token": config.secret_token,
+        "type": "2",
+        "number": CUSTOMER,
+        "public_ivr_id": config.public_ivr_id,
+        "reference_id": reference_id,
+    }
+    return http.post(url, json=body, headers={"x-api-key": config.api_key})
+
+
+def interrupt(process: subprocess.Popen) -> str:
+    """Ctrl+C, then the rest of stdout."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=10)[0]
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX-only")
+
+
+@posix_only
+def test_the_cli_serves_until_interrupted_and_logs_requests_without_secrets(http):
+    process = sandbox_process()
+    url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
+    while "Ctrl+C" not in process.stdout.readline():
+        pass
+    assert call_with_demo_credentials(http, url, "cli-test-1").status_code == 200
+    log_line = process.stdout.readline()
+    rest = interrupt(process)
+
     assert process.returncode == 0
     assert "200 accepted" in log_line
     assert "reference_id=cli-test-1" in log_line
+    config = SandboxConfig()
     assert config.secret_token not in log_line + rest
     assert config.api_key not in log_line + rest
+
+
+@posix_only
+def test_the_cli_speaks_json_lines_when_asked(http):
+    process = sandbox_process("--json")
+    banner = json.loads(process.stdout.readline())
+    call_with_demo_credentials(http, banner["url"], "cli-test-2")
+    logged = json.loads(process.stdout.readline())
+    interrupt(process)
+
+    assert process.returncode == 0
+    assert logged == {
+        "method": "POST",
+        "path": "/obd-api-v1",
+        "status": 200,
+        "accepted": True,
+        "fault": None,
+        "type": "2",
+        "number": CUSTOMER,
+        "reference_id": "cli-test-2",
+    }

@@ -21,9 +21,11 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import re
 import selectors
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -343,6 +345,8 @@ class _HttpServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         # serve_forever() notices shutdown() only at its next poll; a wake-up socket makes stop() instant.
         self._wake_reader, self._wake_writer = socket.socketpair()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def serve_until_stopped(self) -> None:
@@ -780,7 +784,20 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return config
 
 
-def describe(server: SandboxServer) -> Iterator[str]:
+def environment(server: SandboxServer) -> dict[str, str]:
+    """The OPDIAL_* variables that point the app or the CLI at this sandbox."""
+    c = server.config
+    return {
+        "OPDIAL_API_URL": server.url,
+        "OPDIAL_API_KEY": c.api_key,
+        "OPDIAL_SECRET_TOKEN": c.secret_token,
+        "OPDIAL_COMPANY_ID": c.company_id,
+        "OPDIAL_PUBLIC_IVR_ID": c.public_ivr_id,
+        "OPDIAL_USER_ID": c.default_user_id or "",
+    }
+
+
+def describe(server: SandboxServer, *, windows: bool = os.name == "nt") -> Iterator[str]:
     """The banner: where it listens, the fake credentials, the env vars, the demo numbers."""
     c = server.config
     yield f"OpDial sandbox (a fake MyOperator OBD endpoint) listening on {server.url}"
@@ -792,16 +809,8 @@ def describe(server: SandboxServer) -> Iterator[str]:
     for user_id, name in c.users.items():
         yield f"  user_id        {user_id}  ({name})"
     yield "Point OpDial at it:"
-    env = {
-        "OPDIAL_API_URL": server.url,
-        "OPDIAL_API_KEY": c.api_key,
-        "OPDIAL_SECRET_TOKEN": c.secret_token,
-        "OPDIAL_COMPANY_ID": c.company_id,
-        "OPDIAL_PUBLIC_IVR_ID": c.public_ivr_id,
-        "OPDIAL_USER_ID": c.default_user_id or "",
-    }
-    for name, value in env.items():
-        yield f"  export {name}={value}"
+    for name, value in environment(server).items():
+        yield f'  $env:{name} = "{value}"' if windows else f"  export {name}={value}"
     if c.demo_triggers_enabled:
         yield "Customer numbers that provoke a problem:"
         for trigger in DEMO_TRIGGERS:
@@ -809,38 +818,69 @@ def describe(server: SandboxServer) -> Iterator[str]:
     yield "Press Ctrl+C to stop."
 
 
-def _print_request(record: ReceivedRequest) -> None:
-    """One line per request, without secrets: the body and headers are not shown."""
+def describe_json(server: SandboxServer) -> dict[str, Any]:
+    """The banner as one JSON object (``opdial-cli --json sandbox``)."""
+    return {
+        "url": server.url,
+        "environment": environment(server),
+        "users": dict(server.config.users),
+        "demo_triggers": [t._asdict() for t in DEMO_TRIGGERS] if server.config.demo_triggers_enabled else [],
+    }
+
+
+SHOWN_FIELDS = ("type", "number", "number_2", "reference_id")
+
+
+def request_summary(record: ReceivedRequest) -> dict[str, Any]:
+    """What the CLI shows of a request: never headers, secret_token or the raw body."""
     body = record.json if isinstance(record.json, dict) else {}
+    summary: dict[str, Any] = {
+        "method": record.method,
+        "path": record.path,
+        "status": record.response_status,
+        "accepted": record.accepted,
+        "fault": record.fault,
+    }
+    for name in SHOWN_FIELDS:
+        if isinstance(body.get(name), str):
+            summary[name] = body[name]
+    return summary
+
+
+def _request_line(record: ReceivedRequest) -> str:
+    summary = request_summary(record)
     status = "no reply" if record.response_status is None else str(record.response_status)
     parts = [time.strftime("%H:%M:%S"), record.method, record.path, "->", status]
     if record.accepted:
         parts.append("accepted")
     if record.fault:
         parts.append(f"fault={record.fault}")
-    for name in ("type", "number", "reference_id"):
-        if isinstance(body.get(name), str):
-            parts.append(f"{name}={body[name]}")
-    print(" ".join(parts), flush=True)
+    parts += [f"{name}={summary[name]}" for name in SHOWN_FIELDS if name in summary]
+    return " ".join(parts)
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """Serve until Ctrl+C. Returns the process exit code."""
+    """Serve until Ctrl+C. Returns the process exit code. With ``args.json``: JSON lines."""
+    as_json = bool(getattr(args, "json", False))
+
+    def show(record: ReceivedRequest) -> None:
+        print(json.dumps(request_summary(record)) if as_json else _request_line(record), flush=True)
+
     try:
-        server = SandboxServer(config_from_args(args), on_request=_print_request)
+        server = SandboxServer(config_from_args(args), on_request=show)
         server.faults.latency_s = args.latency
         server.faults.retry_after = args.retry_after
         server.start()
     except (OSError, ValueError) as exc:
-        print(f"opdial-cli sandbox: cannot start: {exc}", flush=True)
+        print(f"opdial-cli sandbox: cannot start: {exc}", file=sys.stderr, flush=True)
         return 2
     try:
-        for line in describe(server):
-            print(line, flush=True)
+        banner = [json.dumps(describe_json(server))] if as_json else list(describe(server))
+        print("\n".join(banner), flush=True)
         while True:
             time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
     except KeyboardInterrupt:
-        print("Stopping the sandbox.", flush=True)
+        print("Stopping the sandbox.", file=sys.stderr, flush=True)
     finally:
         server.stop()
     return 0
@@ -849,4 +889,5 @@ def run_cli(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opdial-sandbox", description="Run the OpDial sandbox server.")
     add_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="JSON lines instead of text")
     return run_cli(parser.parse_args(argv))
