@@ -276,7 +276,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        reply, record = self.server.sandbox._handle(self.command, self.path, self._header_dict(), body)
+        try:
+            reply, record = self.server.sandbox._handle(self.command, self.path, self._header_dict(), body)
+        except Exception:
+            log.exception("sandbox: failed to handle %s %s", self.command, self.path)
+            self._send(json_reply(500, {"message": "Internal server error (sandbox bug)"}))
+            return
         self.server.sandbox._record(record)
         if reply.delay_s > 0 and self.server.stopping.wait(reply.delay_s):
             reply.drop = True  # shutting down: never answer late
@@ -407,8 +412,12 @@ class _HttpServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up mid-reply and sockets closed by stop() are normal here.
-        log.debug("sandbox: connection error from %s", client_address, exc_info=True)
+        # Clients that hang up mid-reply and sockets closed by stop() are normal here; anything else
+        # is a bug worth seeing.
+        if isinstance(sys.exc_info()[1], OSError):
+            log.debug("sandbox: connection error from %s", client_address, exc_info=True)
+        else:
+            log.exception("sandbox: error while serving %s", client_address)
 
 
 class SandboxServer:
