@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=50, help="how many entries to list (default 50)")
     history.set_defaults(handler=cmd_history)
 
-    _add_sandbox_command(commands, common)
+    _add_sandbox_command(commands)
     _add_plugin_commands(commands, common)
     return parser
 
@@ -161,11 +161,13 @@ def _add_profile_commands(commands: argparse._SubParsersAction, common: argparse
     profile.set_defaults(handler=cmd_profile)
 
 
-def _add_sandbox_command(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def _add_sandbox_command(commands: argparse._SubParsersAction) -> None:
     from desktop_app.sandbox import server
 
-    sandbox = commands.add_parser(
-        "sandbox", parents=[common], help="run the local MyOperator stand-in (no real calls)"
+    # No profile or API URL options here: the sandbox has its own fake account.
+    sandbox = commands.add_parser("sandbox", help="run the local MyOperator stand-in (no real calls)")
+    sandbox.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON lines instead of text"
     )
     server.add_arguments(sandbox)
     sandbox.set_defaults(handler=lambda args, out: server.run_cli(args))
