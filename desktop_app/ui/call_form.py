@@ -6,7 +6,7 @@ The form never talks to the network: it turns what the agent typed into a ``Call
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -97,8 +97,8 @@ class NumberField(QWidget):
     def _tidy_paste(self, text: str) -> None:
         pasted = len(text) - len(self._previous) > 1
         self._previous = text
-        if pasted:
-            self.tidy()
+        if pasted:  # reformat after Qt has finished this edit (a setText inside it is lost)
+            QTimer.singleShot(0, self.tidy)
 
     def _recheck(self, text: str) -> None:
         colors = theme.colors()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app import numbers
 from desktop_app.api.models import CallKind
 from desktop_app.history import History, HistoryEntry
 from desktop_app.ui import icons, theme
@@ -113,6 +114,7 @@ class HistoryView(QWidget):
         super().__init__(parent)
         self.history = history
         self.last_export: Path | None = None
+        self.default_region = numbers.DEFAULT_REGION  # the window sets the profile's region
         self._build()
         self.refresh()
 
@@ -189,8 +191,14 @@ class HistoryView(QWidget):
     def status_filter(self) -> str | None:
         return self.filter.currentData()
 
+    def search_query(self) -> str:
+        """What to look for: a number typed in national form ("098765 43210") becomes E.164."""
+        text = self.search.text().strip()
+        parsed = numbers.check(text, self.default_region) if any(c.isdigit() for c in text) else None
+        return parsed.e164 if isinstance(parsed, numbers.ParsedNumber) else text
+
     def refresh(self) -> None:
-        entries = self.history.entries(search=self.search.text(), status=self.status_filter)
+        entries = self.history.entries(search=self.search_query(), status=self.status_filter)
         self.model.set_entries(entries)
         self.table.resizeColumnsToContents()
         total = self.history.count()
@@ -221,7 +229,7 @@ class HistoryView(QWidget):
     def export(self, path: Path) -> int:
         """Write the calls currently shown (search and filter applied) to ``path``."""
         written = self.history.export_csv(
-            path, self.history.entries(self.search.text(), self.status_filter, None)
+            path, self.history.entries(self.search_query(), self.status_filter, None)
         )
         self.last_export = path
         self.summary.setText(f"Exported {written} calls to {path}")

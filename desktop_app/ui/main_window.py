@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
             self.resolve_error = str(exc)
         profile = self.resolved.profile if self.resolved else self.store.get(name)
         if profile is not None:
+            self.history_view.default_region = profile.default_region
             self.form.set_profile_defaults(
                 region=profile.default_region,
                 user_id=profile.user_id,

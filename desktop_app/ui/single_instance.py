@@ -13,14 +13,17 @@ Wire format: one JSON string and a newline, answered by ``ok`` and a newline.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import logging
+import os
 import re
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
 from desktop_app import APP_ID
+from desktop_app.config import DATA_DIR_ENV
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +32,21 @@ DEFAULT_TIMEOUT_MS = 1500
 MAX_MESSAGE_BYTES = 64 * 1024  # a link is short; anything longer is not ours
 
 
-def default_server_name(user: str | None = None) -> str:
-    """``co.opdial.OpDial-<user>``: per user, so two people on one machine each get their own."""
+def default_server_name(user: str | None = None, data_dir: str | None = None) -> str:
+    """``co.opdial.OpDial-<user>``: per user, so two people on one machine each get their own.
+
+    With ``OPDIAL_DATA_DIR`` set (a portable install, a test) a short hash of that folder is
+    added: a separate data folder is a separate OpDial.
+    """
     if user is None:
         try:
             user = getpass.getuser()
         except Exception:  # no user name in the environment (rare service contexts)
             user = "user"
-    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{APP_ID}-{user}")
+    if data_dir is None:
+        data_dir = os.environ.get(DATA_DIR_ENV, "").strip()
+    suffix = "-" + hashlib.sha256(os.path.abspath(data_dir).encode()).hexdigest()[:10] if data_dir else ""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{APP_ID}-{user}{suffix}")
 
 
 def _dispose(obj: QObject) -> None:

@@ -66,9 +66,10 @@ class ShownResult:
         problem = outcome.problem
         if problem is None:
             return "No explanation is available; see Details."
+        said_already = "not known" in problem.explanation or "unknown" in problem.explanation
         unknown = (
             "\n\nThe outcome is unknown: the request may have reached MyOperator. Check before calling again."
-            if outcome.status == "failed" and problem.code != "cancelled"
+            if outcome.status == "failed" and not said_already
             else ""
         )
         return f"{problem.explanation}\n\nWhat to do: {problem.action}{unknown}"

@@ -1,0 +1,71 @@
+"""Calls run on workers: the window keeps working, a second press does nothing, closing is clean."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+
+from tests.ui.conftest import CUSTOMER
+
+
+def test_event_loop_keeps_running_while_a_slow_call_is_in_flight(qtbot, window, sandbox):
+    sandbox.faults.latency_s = 0.8
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    window.form.customer.edit.setText(CUSTOMER)
+
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        window.form.call_button.click()
+        assert window.busy
+        qtbot.waitUntil(lambda: len(ticks) >= 5)  # the GUI thread is free while the call waits
+        assert window.busy
+        assert window.form.call_button.text() == "Calling…" and not window.form.call_button.isEnabled()
+        window.form.routing_toggle.click()  # and the form still reacts
+        assert window.form.routing_box.isVisible()
+    timer.stop()
+    assert not window.busy and window.form.call_button.isEnabled()
+
+
+def test_no_double_submit(qtbot, window, sandbox):
+    sandbox.faults.latency_s = 0.4
+    window.form.customer.edit.setText(CUSTOMER)
+
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        window.form.call_button.click()
+        window.form.call_button.click()
+        qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
+        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        window.place_call()
+    qtbot.wait(50)  # nothing else is queued behind it
+    assert len(sandbox.received) == 1
+
+
+def test_closing_with_a_call_in_flight_records_it(qtbot, window, sandbox, history):
+    sandbox.faults.latency_s = 0.5
+    window.form.customer.edit.setText(CUSTOMER)
+    window.form.call_button.click()
+    qtbot.waitUntil(lambda: len(sandbox.received) == 1)  # on the wire, answer not yet back
+
+    window.close()
+
+    assert not window.runner.in_flight()
+    [entry] = history.entries()
+    assert (entry.customer, entry.status, entry.problem_code) == (CUSTOMER, "accepted", ""), entry
+
+
+def test_lost_reply_is_retried_with_the_same_reference_id(qtbot, make_window, sandbox, sandbox_profile):
+    """The default client retries: a lost answer ends as accepted, confirmed by the duplicate."""
+    from desktop_app.api.client import ObdClient
+
+    window = make_window(client_factory=lambda r: ObdClient(r.account, backoff_s=0.05))
+    sandbox.faults.lose_reply = 1
+    window.form.customer.edit.setText(CUSTOMER)
+    with qtbot.waitSignal(window.call_finished, timeout=10_000) as blocker:
+        window.form.call_button.click()
+
+    outcome = blocker.args[0]
+    assert outcome.accepted and outcome.confirmed_by_duplicate
+    assert len(sandbox.accepted_calls) == 1
+    assert "retry confirmed" in window.status_panel.body.text()

@@ -1,0 +1,106 @@
+"""Demo mode, the first-run screen, and launching with credentials from the environment."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt
+
+from desktop_app import config
+from desktop_app.ui.app import parse_args
+from desktop_app.ui.demo import DEMO_PROFILE_NAME
+from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, place
+
+
+def _port_open(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_demo_flag_is_parsed():
+    assert parse_args(["--demo"]).demo
+    assert parse_args(["tel:+919876543210"]).link == "tel:+919876543210"
+
+
+def test_demo_starts_a_loopback_sandbox_and_stops_it(qtbot, make_window, store, keyring_backend):
+    window = make_window(demo=True)
+    url = window.resolved.account.api_url
+
+    assert urlsplit(url).hostname == "127.0.0.1" and _port_open(url)
+    assert window.profile_combo.currentText() == DEMO_PROFILE_NAME
+    assert window.sandbox_banner.isVisible() and "SANDBOX — no real calls" in window.sandbox_label.text()
+    assert window.badge.text().strip() == "SANDBOX"
+    assert window.try_button.isVisible() and window.try_menu.actions()
+
+    window.form.customer.edit.setText("98765 43210")
+    assert place(qtbot, window).accepted
+
+    window.close()
+    assert not window.demo_session.running and not _port_open(url)
+    settings = config.settings_path()
+    assert store.names() == []
+    assert not settings.exists() or DEMO_PROFILE_NAME not in settings.read_text()
+    assert keyring_backend.passwords == {}  # demo credentials never touch the keyring
+
+
+def test_try_these_fills_a_number_that_provokes_an_error(qtbot, make_window):
+    window = make_window(demo=True)
+    window.try_menu.actions()[1].trigger()  # +919000000403: 403 Invalid API Key
+
+    assert window.form.customer.parsed.e164 == "+919000000403"
+    assert place(qtbot, window).problem.code == "auth_failed"
+
+
+def test_first_run_screen_without_profiles_or_environment(qtbot, make_window):
+    window = make_window()
+    assert window.pages.currentWidget() is window.first_run
+    assert not window.form.call_button.isEnabled()
+
+    qtbot.mouseClick(window.first_run.demo_button, Qt.MouseButton.LeftButton)
+
+    assert window.pages.currentWidget() is window.main_page
+    assert window.demo_session.running and window.form.agent_user_id.text() == DEMO_USER_ID
+
+
+def test_environment_credentials_skip_first_run_and_enter_places_one_user_dial(qtbot, make_window, sandbox):
+    account = sandbox.account
+    env = {
+        "OPDIAL_API_URL": account.api_url,
+        "OPDIAL_API_KEY": account.api_key,
+        "OPDIAL_SECRET_TOKEN": account.secret_token,
+        "OPDIAL_COMPANY_ID": account.company_id,
+        "OPDIAL_PUBLIC_IVR_ID": account.public_ivr_id,
+        "OPDIAL_USER_ID": DEMO_USER_ID,
+    }
+    window = make_window(env=env)
+
+    assert window.pages.currentWidget() is window.main_page
+    qtbot.waitUntil(window.form.customer.edit.hasFocus)
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        qtbot.keyClicks(window.form.customer.edit, "9876543210")
+        qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
+
+    [call] = sandbox.accepted_calls
+    assert (call["type"], call["number"], call["user_id"]) == ("1", CUSTOMER, DEMO_USER_ID)
+
+
+def test_environment_overrides_apply_on_top_of_a_profile(make_window, sandbox, sandbox_profile):
+    window = make_window(env={"OPDIAL_USER_ID": "0123456789abcdef"})
+    assert window.form.agent_user_id.text() == "0123456789abcdef"
+
+
+def test_profile_missing_secrets_says_how_to_fix_it(make_window, store):
+    from desktop_app.credentials import Profile
+
+    store.save(Profile(name="Half done", company_id="c1", public_ivr_id="ivr1", user_id=DEMO_USER_ID))
+    window = make_window()
+
+    assert window.profile_problem.isVisible()
+    assert "Half done" in window.profile_problem.text() and "Profiles" in window.profile_problem.text()
+    window.form.customer.edit.setText(CUSTOMER)
+    assert not window.form.call_button.isEnabled()

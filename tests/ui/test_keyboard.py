@@ -1,0 +1,72 @@
+"""Keyboard-first: focus on launch, Enter and Ctrl+Return call, Ctrl+1/2/3 switch modes, Esc cancels."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.api.models import CallKind
+from tests.ui.conftest import CUSTOMER
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def test_focus_starts_in_the_customer_number(qtbot, window):
+    qtbot.waitUntil(window.form.customer.edit.hasFocus)
+
+
+def test_typing_a_number_and_enter_places_the_call(qtbot, window, sandbox):
+    qtbot.waitUntil(window.form.customer.edit.hasFocus)
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        qtbot.keyClicks(window.form.customer.edit, "9876543210")
+        qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
+    assert sandbox.accepted_calls[-1]["number"] == CUSTOMER
+    qtbot.waitUntil(window.form.customer.edit.hasFocus)  # ready for the next number
+
+
+def test_ctrl_return_places_the_call_from_another_field(qtbot, window, sandbox):
+    window.form.customer.edit.setText(CUSTOMER)
+    window.form.agent_user_id.setFocus()
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        qtbot.keyClick(window.form.agent_user_id, Qt.Key.Key_Return, CTRL)
+    assert len(sandbox.accepted_calls) == 1
+
+
+def test_ctrl_digits_switch_modes(qtbot, window):
+    for key, kind in (
+        (Qt.Key.Key_2, CallKind.ANONYMOUS),
+        (Qt.Key.Key_3, CallKind.IVR),
+        (Qt.Key.Key_1, CallKind.USER),
+    ):
+        qtbot.keyClick(window.form.customer.edit, key, CTRL)
+        assert window.form.kind is kind
+        assert window.form.mode_buttons[kind].isChecked()
+
+
+def test_escape_cancels_a_waiting_call(qtbot, make_window, sandbox, sandbox_profile):
+    from desktop_app.api.client import ObdClient
+
+    sandbox.faults.server_error = 1
+    window = make_window(client_factory=lambda r: ObdClient(r.account, backoff_s=30))
+    window.form.customer.edit.setText(CUSTOMER)
+    with qtbot.waitSignal(window.call_finished, timeout=10_000) as blocker:
+        window.form.call_button.click()
+        qtbot.waitUntil(lambda: len(sandbox.received) == 1)
+        qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Escape)
+    assert blocker.args[0].problem.code == "cancelled"
+
+
+def test_shortcuts_are_listed_under_help(window):
+    text = window.shortcuts_text()
+    for keys in ("Ctrl+Return", "Ctrl+1", "Esc", "Ctrl+H"):
+        assert keys in text
+
+
+def test_tab_order_reaches_call_from_the_number(qtbot, window):
+    window.form.customer.edit.setText(CUSTOMER)
+    window.form.customer.edit.setFocus()
+    seen: list[QWidget] = []
+    for _ in range(6):
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(window.focusWidget())
+    assert window.form.call_button in seen

@@ -1,0 +1,122 @@
+"""The profiles dialog: create, edit, rename, delete with confirmation; secrets only in the keyring."""
+
+from __future__ import annotations
+
+from keyring.backends import fail
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop_app import config
+from desktop_app.credentials import SecretStore
+from desktop_app.ui.profiles_dialog import KEEP_SECRET_HINT, ProfilesDialog
+
+KEY, TOKEN = "dialog-api-key-1234", "dialog-secret-token-5678"
+
+
+def open_dialog(qtbot, store, secrets, **kwargs) -> ProfilesDialog:
+    dialog = ProfilesDialog(store, secrets, **kwargs)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def fill(dialog: ProfilesDialog, name: str = "Acme") -> None:
+    dialog.name.setText(name)
+    dialog.company_id.setText("company-1")
+    dialog.public_ivr_id.setText("ivr-1")
+    dialog.user_id.setText("a1b2c3d4e5f60718")
+
+
+def test_new_profile_is_saved_with_secrets_in_the_keyring_only(qtbot, store, secrets, keyring_backend):
+    dialog = open_dialog(qtbot, store, secrets)
+    assert "Keyring:" in dialog.keyring_status.text()
+    fill(dialog)
+    dialog.api_key.edit.setText(KEY)
+    dialog.secret_token.edit.setText(TOKEN)
+
+    with qtbot.waitSignal(dialog.profiles_changed):
+        assert dialog.save()
+
+    assert store.get("Acme").company_id == "company-1"
+    assert secrets.get_secrets("Acme").complete
+    settings = config.settings_path().read_text()
+    assert KEY not in settings and TOKEN not in settings
+    assert dialog.api_key.text() == "" and dialog.api_key.edit.placeholderText() == KEEP_SECRET_HINT
+
+
+def test_missing_name_or_half_the_secrets_is_explained(qtbot, store, secrets):
+    dialog = open_dialog(qtbot, store, secrets)
+    assert not dialog.save()
+    assert "name" in dialog.error.text()
+
+    fill(dialog)
+    dialog.api_key.edit.setText(KEY)
+    assert not dialog.save()
+    assert "both" in dialog.error.text()
+
+
+def test_rename_moves_the_secrets(qtbot, store, secrets, sandbox_profile):
+    dialog = open_dialog(qtbot, store, secrets, select=sandbox_profile.name)
+    dialog.name.setText("Acme Support")
+    assert dialog.save()
+
+    assert store.names() == ["Acme Support"]
+    assert secrets.get_secrets("Acme Support").complete
+    assert not secrets.get_secrets(sandbox_profile.name).complete
+
+
+def test_delete_asks_first_and_removes_the_secrets(qtbot, store, secrets, sandbox_profile):
+    dialog = open_dialog(qtbot, store, secrets, select=sandbox_profile.name)
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and sandbox_profile.name in box.text()
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.No))
+    dialog.delete_profile()
+    assert store.names() == [sandbox_profile.name]
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
+    dialog.delete_profile()
+    assert store.names() == []
+    assert not secrets.get_secrets(sandbox_profile.name).complete
+
+
+def test_without_a_usable_keyring_the_dialog_explains_and_still_saves(qtbot, store):
+    secrets = SecretStore(fail.Keyring())
+    dialog = open_dialog(qtbot, store, secrets)
+
+    text = dialog.keyring_status.text()
+    assert "No usable keyring" in text and "OPDIAL_API_KEY" in text
+    fill(dialog)
+    dialog.api_key.edit.setText(KEY)
+    dialog.secret_token.edit.setText(TOKEN)
+    assert dialog.save()
+    assert store.get("Acme") is not None
+    assert "secrets were not" in dialog.error.text()
+    assert KEY not in config.settings_path().read_text()
+
+
+def test_the_window_switches_to_a_profile_saved_in_the_dialog(qtbot, make_window, store, secrets, sandbox):
+    window = make_window()
+    assert window.pages.currentWidget() is window.first_run
+
+    def create_in_dialog() -> None:
+        dialog = window.profiles_dialog
+        fill(dialog, "Sandbox Co")
+        account = sandbox.account
+        dialog.company_id.setText(account.company_id)
+        dialog.public_ivr_id.setText(account.public_ivr_id)
+        dialog.api_url.setText(account.api_url)
+        dialog.api_key.edit.setText(account.api_key)
+        dialog.secret_token.edit.setText(account.secret_token)
+        assert dialog.save()
+        dialog.accept()
+
+    QTimer.singleShot(0, create_in_dialog)
+    window.open_profiles()
+
+    assert window.pages.currentWidget() is window.main_page
+    assert window.profile_combo.currentText() == "Sandbox Co"
+    assert window.resolved.account.api_url == sandbox.account.api_url
+    assert "Sandbox Co" in window.badge.toolTip()
