@@ -73,8 +73,15 @@ def second_launch(name: str, payload: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_server_name_is_per_user_and_socket_safe() -> None:
-    assert default_server_name("asha") == "co.opdial.OpDial-asha"
-    assert default_server_name(r"CORP\asha rao") == "co.opdial.OpDial-CORP_asha_rao"
+    assert default_server_name("asha", data_dir="") == "co.opdial.OpDial-asha"
+    assert default_server_name(r"CORP\asha rao", data_dir="") == "co.opdial.OpDial-CORP_asha_rao"
+
+
+def test_a_separate_data_folder_is_a_separate_instance(isolated_data_dir: Path) -> None:
+    mine = default_server_name("asha")  # conftest sets OPDIAL_DATA_DIR for every test
+    assert mine.startswith("co.opdial.OpDial-asha-") and mine != default_server_name("asha", data_dir="")
+    assert mine == default_server_name("asha", data_dir=str(isolated_data_dir))
+    assert mine != default_server_name("asha", data_dir=str(isolated_data_dir / "other"))
 
 
 def test_a_second_process_hands_its_link_to_the_primary_in_this_process(qtbot, name: str) -> None:
