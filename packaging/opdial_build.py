@@ -22,7 +22,6 @@ PACKAGE_INIT = ROOT / "desktop_app" / "__init__.py"
 GENERATED_DIR = ROOT / "packaging" / "generated"
 
 EXE_NAME = "opdial"  # dist/opdial/opdial(.exe); the bundle is OpDial.app
-URL_SCHEMES = ("tel", "callto", "opdial")
 
 
 @dataclass(frozen=True)
@@ -69,44 +68,21 @@ def short_version(version: str) -> str:
 # --- macOS -------------------------------------------------------------------------------------------
 
 
-def url_types(meta: AppMetadata) -> list[dict[str, Any]]:
-    """``CFBundleURLTypes``: the link schemes the bundle handles.
+def _desktop_app():
+    """Make ``desktop_app`` importable (the spec and build.py run from anywhere)."""
+    import sys
 
-    HOOK (launcher issue, item 6): the platform engineer's ``desktop_app.platform`` owns the
-    scheme registration for every OS. When it offers ``plist_url_types()`` we use it, so the bundle
-    and ``opdial-cli links`` can never disagree; until then this fallback describes the same schemes.
-    """
-    provided = _platform_url_types()
-    if provided is not None:
-        return provided
-    return [
-        {
-            "CFBundleURLName": f"{meta.app_id}.{scheme}",
-            "CFBundleURLSchemes": [scheme],
-            "CFBundleTypeRole": "Viewer",
-        }
-        for scheme in URL_SCHEMES
-    ]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
 
 
-def _platform_url_types() -> list[dict[str, Any]] | None:
-    try:
-        import importlib
-        import sys
+def url_types() -> list[dict[str, Any]]:
+    """``CFBundleURLTypes``: tel, callto and opdial, from the launcher's own platform layer, so the
+    bundle and ``opdial-cli links`` can never disagree about the schemes."""
+    _desktop_app()
+    from desktop_app.platform.macos import plist_url_types
 
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
-        for module_name in ("desktop_app.platform", "desktop_app.platform.macos"):
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            factory = getattr(module, "plist_url_types", None)
-            if callable(factory):
-                return list(factory())
-    except Exception:  # a broken optional hook must not break the build: fall back
-        return None
-    return None
+    return plist_url_types()
 
 
 def info_plist(meta: AppMetadata) -> dict[str, Any]:
@@ -118,7 +94,7 @@ def info_plist(meta: AppMetadata) -> dict[str, Any]:
         "CFBundleIdentifier": meta.app_id,
         "CFBundleShortVersionString": short_version(meta.version),
         "CFBundleVersion": meta.version,
-        "CFBundleURLTypes": url_types(meta),
+        "CFBundleURLTypes": url_types(),
         "NSHighResolutionCapable": True,
         "NSRequiresAquaSystemAppearance": False,  # follow the system's dark mode
         "LSMinimumSystemVersion": "11.0",  # Qt 6.x wheels need macOS 11+
@@ -201,6 +177,15 @@ def nsis_define_file(defines: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def nsis_links_include() -> str:
+    """The ``OPDIAL_REGISTER_LINKS``/``OPDIAL_UNREGISTER_LINKS`` macros: the very registry layout
+    ``opdial-cli links register`` writes (``desktop_app.platform.windows``), for the installer."""
+    _desktop_app()
+    from desktop_app.platform.windows import nsis_include
+
+    return nsis_include(f"$INSTDIR\\{EXE_NAME}.exe")
+
+
 def write_generated(meta: AppMetadata | None = None, out_dir: Path = GENERATED_DIR) -> dict[str, Path]:
     """Write every generated input of the build; returns their paths by role."""
     meta = meta or app_metadata()
@@ -208,6 +193,7 @@ def write_generated(meta: AppMetadata | None = None, out_dir: Path = GENERATED_D
     files = {
         "version_file": (out_dir / "version_info.txt", windows_version_file(meta)),
         "nsis_defines": (out_dir / "opdial-defines.nsh", nsis_define_file(nsis_defines(meta))),
+        "nsis_links": (out_dir / "opdial-links.nsh", nsis_links_include()),
     }
     for path, text in files.values():
         path.write_text(text, encoding="utf-8")
