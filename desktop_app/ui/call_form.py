@@ -6,7 +6,7 @@ The form never talks to the network: it turns what the agent typed into a ``Call
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -36,8 +36,12 @@ MODE_SHORTCUTS = {CallKind.USER: "Ctrl+1", CallKind.ANONYMOUS: "Ctrl+2", CallKin
 CALL_TEXT = "Call"
 
 
-class NumberField(QWidget):
-    """A line edit that checks the number as it is typed or pasted and says what it found."""
+class NumberField(QObject):
+    """A line edit that checks the number as it is typed or pasted, and a label saying what it found.
+
+    The two widgets go into the form as separate rows: a wrapping label directly in a
+    ``QFormLayout`` gets the height its text needs (nested in a container it would be clipped).
+    """
 
     changed = Signal()
     submitted = Signal()
@@ -55,11 +59,7 @@ class NumberField(QWidget):
             name=f"{name} check", tooltip=f"What OpDial understood from the {name.lower()}", selectable=True
         )
         self.status.setTextFormat(Qt.TextFormat.PlainText)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.status)
+        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.edit.textChanged.connect(self._recheck)
         self.edit.textEdited.connect(self._tidy_paste)
         self.edit.editingFinished.connect(self.tidy)
@@ -183,10 +183,12 @@ class CallForm(QWidget):
         self.field_error = wrapped_label(name="Form problem", tooltip="What must be fixed before calling")
 
         self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self.form.addRow(self._row_label("Customer &number", self.customer.edit), self.customer)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.addRow(self._row_label("Customer &number", self.customer.edit), self.customer.edit)
+        self.form.addRow("", self.customer.status)
         self.form.addRow(self._row_label("Agent &user id", self.agent_user_id), self.agent_user_id)
-        self.form.addRow(self._row_label("&Agent number", self.agent_number.edit), self.agent_number)
+        self.form.addRow(self._row_label("&Agent number", self.agent_number.edit), self.agent_number.edit)
+        self.form.addRow("", self.agent_number.status)
 
         self.routing_toggle = expander_button(
             "Routing (optional)",
@@ -277,6 +279,12 @@ class CallForm(QWidget):
         self.call_button.setIcon(icons.icon("call", "#10151c" if colors.dark else "#ffffff"))
         self.cancel_button.setIcon(icons.icon("cancel"))
         self.mode_hint.setStyleSheet(f"color: {colors.muted};")
+        for button in self.mode_buttons.values():
+            button.setStyleSheet(
+                f"QPushButton {{ padding: 4px 12px; }}"
+                f" QPushButton:checked {{ background: {colors.accent}; font-weight: bold;"
+                f" color: {'#10151c' if colors.dark else '#ffffff'}; border: 1px solid {colors.accent}; }}"
+            )
         self.field_error.setStyleSheet(f"color: {colors.error_fg};")
         self.customer.refresh_style()
         self.agent_number.refresh_style()
@@ -288,7 +296,8 @@ class CallForm(QWidget):
         self.mode_buttons[kind].setChecked(True)
         self.mode_hint.setText(MODE_HINTS[kind])
         self._set_row_visible(self.agent_user_id, kind is CallKind.USER)
-        self._set_row_visible(self.agent_number, kind is CallKind.ANONYMOUS)
+        self._set_row_visible(self.agent_number.edit, kind is CallKind.ANONYMOUS)
+        self._set_row_visible(self.agent_number.status, kind is CallKind.ANONYMOUS)
         self.revalidate()
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
@@ -370,13 +379,20 @@ class CallForm(QWidget):
         self.problem = self.validation_problem()
         ready = self.problem is None and not self.busy
         self.call_button.setEnabled(ready)
-        # An empty form is not an error: say nothing until the agent has typed something.
-        quiet = self.problem == "Enter the customer's number."
+        # An empty form is not an error, and a number's problem is already shown beside it.
+        quiet = self.problem == "Enter the customer's number." or self._shown_at_field(self.problem)
         self.field_error.setText("" if quiet or self.problem is None else self.problem)
         self.field_error.setVisible(bool(self.field_error.text()))
         self.call_button.setAccessibleDescription(self.problem or "Ready to call")
         if was_ready != (self.problem is None):
             self.validity_changed.emit(self.problem is None)
+
+    def _shown_at_field(self, problem: str | None) -> bool:
+        fields = (self.customer, self.agent_number)
+        return any(
+            isinstance(f.result, numbers.NumberError) and problem and f.result.reason in problem
+            for f in fields
+        )
 
     @property
     def ready(self) -> bool:

@@ -284,7 +284,8 @@ class MainWindow(QMainWindow):
         self.sandbox_banner.setStyleSheet(
             f"QFrame#sandboxBanner {{ background: {colors.sandbox_bg}; border-radius: 6px; }}"
             f" QFrame#sandboxBanner QLabel {{ color: {colors.sandbox_fg}; font-weight: bold; }}"
-            f" QFrame#sandboxBanner QToolButton {{ color: {colors.sandbox_fg}; }}"
+            f" QFrame#sandboxBanner QToolButton {{ color: {colors.sandbox_fg}; background: #ffe082;"
+            f" border: 1px solid {colors.sandbox_fg}; border-radius: 4px; padding: 3px 8px; }}"
         )
         self.try_button.setIcon(icons.icon("demo", colors.sandbox_fg))
         self.profile_problem.setStyleSheet(

@@ -182,7 +182,7 @@ class ProfilesDialog(QDialog):
 
         form_widget = QWidget()
         form = QFormLayout(form_widget)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for text, widget in (
             ("&Name", self.name),
             ("Company id", self.company_id),
@@ -250,11 +250,11 @@ class ProfilesDialog(QDialog):
         colors = theme.colors()
         status = self.secrets.status()
         if status.usable:
-            self.keyring_status.setText(f"🔒 Keyring: {status.backend_name}. {status.explanation}")
+            self.keyring_status.setText(f"Keyring: {status.backend_name}. {status.explanation}")
             bg, fg = colors.success_bg, colors.success_fg
         else:
             self.keyring_status.setText(
-                f"⚠ No usable keyring ({status.backend_name}). {status.explanation}\n"
+                f"No usable keyring ({status.backend_name}). {status.explanation}\n"
                 "You can still save the profile without secrets and launch OpDial with "
                 f"{credentials.ENV_API_KEY} and {credentials.ENV_SECRET_TOKEN} set."
             )

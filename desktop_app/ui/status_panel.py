@@ -117,10 +117,9 @@ class ShownResult:
         return Redactor(self.account.secrets if self.account else ()).text(text)
 
     def list_text(self) -> str:
-        mark = "✓" if self.outcome.accepted else "✗"
         stamp = time.strftime("%H:%M:%S", time.localtime(self.when))
         what = "Queued" if self.outcome.accepted else self.headline
-        return f"{stamp}  {mark} {self.outcome.request.to} · {self.outcome.request.kind.label} · {what}"
+        return f"{stamp}  {self.outcome.request.to} · {self.outcome.request.kind.label} · {what}"
 
 
 class StatusPanel(QWidget):
