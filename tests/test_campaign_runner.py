@@ -111,21 +111,17 @@ def test_pause_then_resume_finishes_without_sending_anything_twice(sandbox) -> N
     sandbox.faults.latency_s = 0.02
     with _client(sandbox) as client:
         runner = CampaignRunner(path, client, backoff=FAST_BACKOFF)
-        claimed: list[int] = []
-
-        def pause_after_six(rows, _at) -> None:
-            claimed.extend(r.id for r in rows)
-            if len(claimed) >= 6:
-                runner.pause()
-
-        runner.on_claim = pause_after_six
+        sandbox.on_request = lambda _request: len(sandbox.accepted_calls) >= 6 and runner.pause()
         paused = runner.run()
+        sandbox.on_request = None
         assert paused.status == "paused"
         assert 6 <= paused.summary.accepted < 24
         assert paused.summary.pending == 24 - paused.summary.accepted
         with Journal(path) as journal:
             assert journal.status == "paused"
-            assert journal.state_counts()["sending"] == 0  # in-flight calls finished and were recorded
+            counts = journal.state_counts()
+            assert counts["sending"] == 0  # in-flight calls finished and were recorded
+            assert counts["pending"] == 24 - paused.summary.accepted  # queued rows were handed back
         resumed = _run(path, client)
     assert resumed.status == "finished"
     assert_exactly_once(sandbox, path)
@@ -145,7 +141,7 @@ def test_cancel_stops_and_marks_the_campaign_cancelled(sandbox) -> None:
 def test_pacing_spaces_sends_by_the_rate(sandbox) -> None:
     path = make_campaign(numbers(5), concurrency=4, rate_per_min=30)
     clock = FakeClock(utc(6))
-    sent_at: list[float] = []
+    sent_at: list[float] = []  # paced rows are claimed one at a time and sent at once
     with _client(sandbox) as client:
         result = _run(path, client, clock=clock, on_claim=lambda rows, at: sent_at.extend([at] * len(rows)))
     assert result.status == "finished"
@@ -157,12 +153,13 @@ def test_retry_after_holds_every_send(sandbox) -> None:
     path = make_campaign(numbers(3), concurrency=1)
     sandbox.faults.rate_limit, sandbox.faults.retry_after = 1, 30
     clock = FakeClock(utc(6))
-    sent_at: list[float] = []
+    arrived: list[float] = []
+    sandbox.on_request = lambda _request: arrived.append(clock.monotonic())
     with _client(sandbox, max_retry_after_s=0) as client:
-        result = _run(path, client, clock=clock, on_claim=lambda rows, at: sent_at.extend([at] * len(rows)))
+        result = _run(path, client, clock=clock)
     assert result.summary.accepted == 3
-    assert len(sent_at) == 4  # the refused send, then three
-    assert sent_at[1] - sent_at[0] >= 30
+    assert len(arrived) == 4  # the refused send, then three
+    assert all(at - arrived[0] >= 30 for at in arrived[1:])
     assert_exactly_once(sandbox, path)
 
 

@@ -97,12 +97,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def read_text(text: str, source: str = "pasted text") -> Table:
-    lines = text.splitlines()
-    delimiter = sniff_delimiter(lines[:50])
+    delimiter = sniff_delimiter(text[:65536].splitlines()[:50])
     if delimiter:
         rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     else:
-        rows = [[line.strip()] for line in lines]
+        rows = [[line.strip()] for line in text.splitlines()]
     return _table(rows, source=source, delimiter=delimiter)
 
 

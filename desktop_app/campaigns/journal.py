@@ -139,6 +139,7 @@ class RowResult:
     unique_id: str | None = None
     confirmed_by_duplicate: bool = False
     next_at: float | None = None
+    unsent: bool = False  # claimed but handed back before sending: the claim did not count
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,30 +369,43 @@ class Journal:
         return [ClaimedRow(r[0], r[1], r[2], r[3] + 1, r[4]) for r in picked]
 
     def record(self, results: Iterable[RowResult]) -> None:
+        """Write outcomes. Not fsynced: an outcome lost to power failure leaves its row 'sending',
+        i.e. in doubt, and the re-send with the same reference_id settles it."""
         stamp = utc_stamp()
-        rows = [
-            (
-                r.state,
-                r.problem_code,
-                r.problem,
-                r.http_status,
-                r.unique_id,
-                int(r.confirmed_by_duplicate),
-                r.next_at,
-                stamp,
-                r.row_id,
+        done, unsent = [], []
+        for r in results:
+            if r.unsent:
+                unsent.append((r.state, stamp, r.row_id))
+                continue
+            done.append(
+                (
+                    r.state,
+                    r.problem_code,
+                    r.problem,
+                    r.http_status,
+                    r.unique_id,
+                    int(r.confirmed_by_duplicate),
+                    r.next_at,
+                    stamp,
+                    r.row_id,
+                )
             )
-            for r in results
-        ]
-        if not rows:
+        if not done and not unsent:
             return
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE rows SET state = ?, problem_code = ?, problem = ?, http_status = ?, "
-                "unique_id = COALESCE(?, unique_id), confirmed_by_duplicate = ?, next_at = ?, updated_at = ? "
-                "WHERE id = ?",
-                rows,
-            )
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.transaction() as db:
+                db.executemany(
+                    "UPDATE rows SET state = ?, problem_code = ?, problem = ?, http_status = ?, "
+                    "unique_id = COALESCE(?, unique_id), confirmed_by_duplicate = ?, next_at = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    done,
+                )
+                db.executemany(
+                    "UPDATE rows SET state = ?, attempts = attempts - 1, updated_at = ? WHERE id = ?", unsent
+                )
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
 
     def sendable_zones(self) -> list[str]:
         """Distinct zone strings among rows still to send (a handful, whatever the row count)."""

@@ -36,6 +36,10 @@ ZONE_REFRESH_S = 30.0
 PROGRESS_EVERY_S = 0.25
 IDLE_POLL_S = 0.5
 MAX_IDLE_SLEEP_S = 60.0
+PREFETCH_FACTOR = 2
+
+
+UNSENT: Any = object()  # marker: a queued row handed back without being sent
 
 
 class CallPlacer(Protocol):
@@ -90,9 +94,11 @@ class CampaignRunner:
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._wake = threading.Event()
-        self._results: queue.Queue[tuple[ClaimedRow, Outcome | None]] = queue.Queue()
+        self._results: queue.Queue[tuple[ClaimedRow, Any]] = queue.Queue()
         self._completed: deque[float] = deque()
         self._hold_until = 0.0
+        self._hold_lock = threading.Lock()
+        self._halt = threading.Event()  # a worker saw an account-wide refusal
         self._next_slot = 0.0
         self._blocked: dict[str, Any] | None = None
         self._zones: list[str] | None = None
@@ -156,8 +162,12 @@ class CampaignRunner:
                     self._wake.wait(IDLE_POLL_S)
                     continue
                 wait = self._slot_wait(interval)
-                if in_flight < concurrency and wait <= 0:
-                    limit = 1 if interval else concurrency - in_flight
+                # Unpaced, keep a second batch queued behind the one on the wire: fewer, larger
+                # claim transactions. Queued rows are 'sending' already; if the app dies they are
+                # in doubt and re-sent with their own reference_id, which is harmless.
+                ceiling = concurrency if interval else PREFETCH_FACTOR * concurrency
+                if in_flight < ceiling and wait <= 0:
+                    limit = 1 if interval else ceiling - in_flight
                     rows = journal.claim(
                         limit, self.clock.now().timestamp(), self._open_zones(journal, window)
                     )
@@ -173,7 +183,7 @@ class CampaignRunner:
                             return jr.FINISHED
                         self.clock.sleep(idle, self._wake)
                         continue
-                if in_flight and (wait <= 0 or in_flight >= concurrency):
+                if in_flight and (wait <= 0 or in_flight >= ceiling):
                     self._wake.wait(IDLE_POLL_S)
                 else:
                     self.clock.sleep(wait, self._wake)
@@ -198,15 +208,35 @@ class CampaignRunner:
             self.on_claim(rows, now)
 
     def _send(self, row: ClaimedRow) -> None:
-        request = CallRequest(kind=CallKind.IVR, to=row.number, reference_id=row.reference_id)
-        outcome: Outcome | None
-        try:
-            outcome = self.client.place_call(request, cancel=self._cancel)
-        except Exception:  # a bug must not lose the row: it stays in doubt, re-sent with its own id
-            log.exception("Campaign row %s: unexpected error while sending", row.id)
-            outcome = None
+        outcome: Any
+        if self._stop.is_set() or self._halt.is_set() or self.clock.monotonic() < self._hold_until:
+            outcome = UNSENT  # queued behind a pause, a refusal or a Retry-After: hand it back
+        else:
+            request = CallRequest(kind=CallKind.IVR, to=row.number, reference_id=row.reference_id)
+            try:
+                outcome = self.client.place_call(request, cancel=self._cancel)
+            except Exception:  # a bug must not lose the row: it stays in doubt, re-sent with its own id
+                log.exception("Campaign row %s: unexpected error while sending", row.id)
+                outcome = None
+            self._react(outcome)
         self._results.put((row, outcome))
         self._wake.set()
+
+    def _react(self, outcome: Outcome | None) -> None:
+        """On the worker, at once: stop queued rows after an account-wide refusal or a 429."""
+        problem = outcome.problem if outcome is not None and not outcome.accepted else None
+        if problem is None:
+            return
+        if problem.code in PAUSE_CODES or _account_wide(problem.code):
+            self._halt.set()
+        elif problem.code == "rate_limited":
+            self._hold(problem.retry_after)
+
+    def _hold(self, retry_after: float | None) -> float:
+        hold = retry_after if retry_after is not None else self.backoff.delay(1, rng=self.rng)
+        with self._hold_lock:
+            self._hold_until = max(self._hold_until, self.clock.monotonic() + hold)
+        return hold
 
     # -- outcomes --------------------------------------------------------------------------------
 
@@ -225,6 +255,9 @@ class CampaignRunner:
         return len(batch)
 
     def _judge(self, row: ClaimedRow, outcome: Outcome | None) -> RowResult:
+        if outcome is UNSENT:
+            state = jr.PENDING if row.attempts == 1 else jr.IN_DOUBT
+            return RowResult(row.id, state, unsent=True)
         if outcome is None:
             return self._again(row, None, unknown=True)
         if outcome.accepted:
@@ -254,16 +287,9 @@ class CampaignRunner:
             return RowResult(row.id, state, code, text, outcome.http_status)
         if outcome.status == "failed" or _retryable(code):
             if code == "rate_limited":
-                hold = (
-                    problem.retry_after
-                    if problem.retry_after is not None
-                    else self.backoff.delay(1, rng=self.rng)
-                )
-                self._hold_until = max(self._hold_until, self.clock.monotonic() + hold)
-                self._status, self._message = (
-                    jr.WAITING,
-                    f"MyOperator asked to slow down; waiting {hold:.0f} s.",
-                )
+                wait = f" {problem.retry_after:.0f} s" if problem.retry_after is not None else ""
+                self._status = jr.WAITING
+                self._message = f"MyOperator asked to slow down; waiting{wait}."
             return self._again(row, outcome, unknown=outcome.status == "failed")
         return RowResult(row.id, jr.REJECTED, code, text, outcome.http_status)
 
