@@ -18,7 +18,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop_app.ui.app import run_gui
 
+    _add_startup_probe()
     return run_gui(args)
+
+
+def _add_startup_probe() -> None:
+    """``OPDIAL_EXIT_AFTER_SHOWN=1`` (bench/packaging_budget.py): report when the window is shown, quit."""
+    from desktop_app.selfcheck import install_startup_probe, startup_probe_requested
+
+    if startup_probe_requested():
+        from desktop_app.ui.app import STARTUP_HOOKS
+
+        STARTUP_HOOKS.append(lambda app, _window, _options: install_startup_probe(app))
 
 
 if __name__ == "__main__":

@@ -222,15 +222,13 @@ def _build_main_window() -> str:
     """Build (not show) the real main window, in a throwaway data folder so no user file changes."""
     app = _application()
     saved = os.environ.get("OPDIAL_DATA_DIR")
-    with tempfile.TemporaryDirectory(prefix="opdial-selfcheck-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="opdial-selfcheck-", ignore_cleanup_errors=True) as scratch:
         if saved is None:
             os.environ["OPDIAL_DATA_DIR"] = scratch
         try:
             window = _new_main_window()
-            title = window.windowTitle()
-            kind = type(window).__name__
-            window.close()
-            window.deleteLater()
+            title, kind = window.windowTitle(), type(window).__name__
+            _dispose(window)
             app.processEvents()
         finally:
             if saved is None:
@@ -240,18 +238,29 @@ def _build_main_window() -> str:
 
 def _new_main_window():  # -> QMainWindow
     try:
-        from desktop_app.ui.main_window import MainWindow
+        from desktop_app.ui.app import Options, create_window
     except ImportError as error:
-        if error.name not in ("desktop_app.ui.main_window",):
+        if error.name not in ("desktop_app.ui.app", "desktop_app.ui.main_window"):
             raise
-        # The window issue has not landed in this checkout yet: a plain QMainWindow still proves
-        # that QtWidgets and the platform plugin work.
+        # An early checkout without the window: a plain QMainWindow still proves QtWidgets works.
         from PySide6.QtWidgets import QMainWindow
 
         window = QMainWindow()
         window.setWindowTitle("OpDial")
         return window
-    return MainWindow()
+    return create_window(Options())
+
+
+def _dispose(window) -> None:
+    """Stop the window's workers and close its files (Windows cannot delete open files)."""
+    shutdown = getattr(window, "shutdown", None)
+    if callable(shutdown):
+        shutdown()
+    history = getattr(window, "history", None)
+    if history is not None and callable(getattr(history, "close", None)):
+        history.close()
+    window.close()
+    window.deleteLater()
 
 
 # --- start-up probe for the budget script ------------------------------------------------------------
