@@ -8,8 +8,10 @@ The pieces are separate so the launcher can plug in without rewriting them:
 - ``set_intake_handler(fn)``: how a link or number reaches the window (default: parse it with
   ``links.parse_intake`` and ``window.prefill(intake, confirm=True)``, never dial by itself).
 - ``STARTUP_HOOKS``: callables ``(app, window, options)`` run after the window exists and before
-  the command-line link is delivered (single instance, tray…). A hook may return False to stop
-  the start-up (e.g. the argument was handed to an already running instance).
+  the command-line link is delivered. A hook may return False to stop the start-up (e.g. the
+  argument was handed to an already running instance).
+- The launcher (``ui/launcher.py``: single instance, tray, macOS open events) plugs in the same
+  way when present: ``hand_over`` before the app, ``install_early``, then ``attach`` as a hook.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +39,8 @@ class Options:
     theme: str | None = None
     profile: str | None = None
     link: str | None = None
+    tray: bool = False
+    dial_clipboard: bool = False
     extra: tuple[str, ...] = ()
 
 
@@ -45,10 +51,20 @@ def parse_args(argv: list[str]) -> Options:
         "--theme", choices=("auto", "light", "dark"), help="colour scheme (default: the OS's)"
     )
     parser.add_argument("--profile", help="profile to select at start")
+    parser.add_argument("--tray", action="store_true", help="start minimised to the tray")
+    parser.add_argument("--dial-clipboard", action="store_true", help="dial the number on the clipboard")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("link", nargs="?", help="a number or tel:/callto:/opdial: link to prefill")
     args, extra = parser.parse_known_args(argv)
-    return Options(demo=args.demo, theme=args.theme, profile=args.profile, link=args.link, extra=tuple(extra))
+    return Options(
+        demo=args.demo,
+        theme=args.theme,
+        profile=args.profile,
+        link=args.link,
+        tray=args.tray,
+        dial_clipboard=args.dial_clipboard,
+        extra=tuple(extra),
+    )
 
 
 def create_app(argv: list[str], options: Options | None = None) -> QApplication:
@@ -66,8 +82,21 @@ def create_app(argv: list[str], options: Options | None = None) -> QApplication:
     theme.install(app, options.theme if options else None)
     path = setup_logging()
     install_excepthook()
+    _quit_on_ctrl_c(app)
     log.info("%s %s starting; log at %s", APP_NAME, __version__, path)
     return app  # type: ignore[return-value]
+
+
+def _quit_on_ctrl_c(app: QApplication) -> None:
+    """Ctrl+C in the terminal quits cleanly (the demo sandbox stops, calls in flight finish)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    if not hasattr(app, "_opdial_signal_timer"):
+        timer = QTimer(app)
+        timer.start(300)  # wake the event loop now and then so Python can run the handler
+        timer.timeout.connect(lambda: None)
+        app._opdial_signal_timer = timer  # type: ignore[attr-defined]
 
 
 def create_window(options: Options):  # -> MainWindow (imported lazily: keeps --version fast)
@@ -112,21 +141,39 @@ def deliver_intake(window, text: str) -> None:
     _intake_handler(window, text)
 
 
-def run_gui(argv: list[str]) -> int:
+def _make_launcher():
+    """The launcher (single instance, tray, links), when it is part of this build."""
+    try:
+        from desktop_app.ui.launcher import Launcher
+    except ImportError:
+        return None
+    return Launcher()
+
+
+def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     options = parse_args(argv)
+    launcher = _make_launcher() if use_launcher else None
+    if launcher is not None and launcher.hand_over(options):
+        return 0  # a running OpDial took the link; this process is done
     app = create_app(argv, options)
+    if launcher is not None:
+        launcher.install_early(app)  # macOS may deliver a clicked link before the window exists
     window = create_window(options)
-    for hook in STARTUP_HOOKS:
+    hooks = [*STARTUP_HOOKS, *([launcher.attach] if launcher is not None else [])]
+    for hook in hooks:
         if hook(app, window, options) is False:
             window.shutdown()
             return 0
-    window.show()
-    window.focus_number()
+    if launcher is None or not launcher.starts_hidden(options):
+        window.show()
+        window.focus_number()
     if options.link:
         link = options.link
         QTimer.singleShot(0, lambda: deliver_intake(window, link))
     code = app.exec()
     window.shutdown()
+    if launcher is not None:
+        launcher.shutdown()
     window.history.close()
     log.info("%s exiting with %s", APP_NAME, code)
     return code
