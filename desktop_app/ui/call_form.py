@@ -6,6 +6,8 @@ The form never talks to the network: it turns what the agent typed into a ``Call
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -61,7 +63,7 @@ class NumberField(QObject):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.edit.textChanged.connect(self._recheck)
-        self.edit.textEdited.connect(self._tidy_paste)
+        self.edit.textEdited.connect(self._on_edited)
         self.edit.editingFinished.connect(self.tidy)
         self.edit.returnPressed.connect(self.submitted)
         self._recheck(self.edit.text())
@@ -94,11 +96,24 @@ class NumberField(QObject):
 
     # -- internals --------------------------------------------------------------------------
 
-    def _tidy_paste(self, text: str) -> None:
-        pasted = len(text) - len(self._previous) > 1
+    def _on_edited(self, text: str) -> None:
+        grown = len(text) - len(self._previous)
         self._previous = text
-        if pasted:  # reformat after Qt has finished this edit (a setText inside it is lost)
+        # Reformat after Qt has finished this edit (a setText inside it is lost).
+        if grown > 1:  # a paste
             QTimer.singleShot(0, self.tidy)
+        elif grown == 1:
+            QTimer.singleShot(0, self._format_typing)
+
+    def _format_typing(self) -> None:
+        """Group digits the local way while typing ("98765 43210"), only when typing at the end."""
+        text = self.edit.text()
+        if self.edit.cursorPosition() != len(text) or not _TYPED_NUMBER.fullmatch(text):
+            return
+        formatted = numbers.format_as_you_type(text, self.default_region)
+        if formatted and formatted != text and _digits(formatted) == _digits(text):
+            self._previous = formatted
+            self.edit.setText(formatted)
 
     def _recheck(self, text: str) -> None:
         colors = theme.colors()
@@ -119,6 +134,13 @@ class NumberField(QObject):
                 self.status.setStyleSheet(f"color: {colors.error_fg};")
         self.edit.setAccessibleDescription(self.status.text())
         self.changed.emit()
+
+
+_TYPED_NUMBER = re.compile(r"\+?[\d ()\-]*\d")
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit() or c == "+")
 
 
 def _describe(parsed: numbers.ParsedNumber) -> str:

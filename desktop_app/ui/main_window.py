@@ -108,8 +108,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._build()
         self._build_menus()
-        if theme.theme() is not None:
-            theme.theme().changed.connect(self.apply_theme)
+        theme.notifier().changed.connect(self.apply_theme)
         self.apply_theme()
         if demo:
             self.start_demo()
@@ -521,7 +520,12 @@ class MainWindow(QMainWindow):
     def _call_finished(self, outcome: Outcome, resolved: Resolved) -> None:
         self.current_task = None
         self.form.set_busy(False)
-        self.status_panel.show_result(ShownResult(outcome, resolved.account, resolved.profile.name))
+        agent_name = None
+        if self.demo_session is not None and resolved.profile.name == DEMO_PROFILE_NAME:
+            agent_name = self.demo_session.agent_name(outcome.request.user_id)
+        self.status_panel.show_result(
+            ShownResult(outcome, resolved.account, resolved.profile.name, agent_name=agent_name)
+        )
         if outcome.accepted:
             self.statusBar().showMessage(f"Queued: {outcome.request.to}", 8000)
         self.history_view.refresh()

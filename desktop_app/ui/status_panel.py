@@ -29,14 +29,17 @@ RECENT_LIMIT = 10
 NOT_ANSWERED_NOTE = "Accepted means MyOperator queued the call; OpDial cannot see whether it is answered."
 
 
-def accepted_headline(outcome: Outcome) -> str:
+def accepted_headline(outcome: Outcome, agent_name: str | None = None) -> str:
     """The accepted wording: what will happen next, never a claim that anyone answered."""
     request = outcome.request
     if request.kind is CallKind.IVR:
         return "Queued — the customer will be called and connected to the next free agent"
-    agent = (
-        f"agent {request.user_id}" if request.kind is CallKind.USER else (request.agent_number or "the agent")
-    )
+    if agent_name:
+        agent = agent_name
+    elif request.kind is CallKind.USER:
+        agent = f"agent {request.user_id}"
+    else:
+        agent = request.agent_number or "the agent"
     return f"Queued — {agent}'s phone will ring first, then the customer's"
 
 
@@ -47,12 +50,13 @@ class ShownResult:
     outcome: Outcome
     account: Account | None
     profile_name: str
+    agent_name: str | None = None  # a person's name for the agent, when known (demo)
     when: float = field(default_factory=time.time)
 
     @property
     def headline(self) -> str:
         if self.outcome.accepted:
-            return accepted_headline(self.outcome)
+            return accepted_headline(self.outcome, self.agent_name)
         problem = self.outcome.problem
         return problem.title if problem else "The call did not go through"
 

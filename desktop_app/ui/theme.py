@@ -137,19 +137,32 @@ class Theme(QObject):
         self._override = override
         self.colors = LIGHT
         app.setStyle("Fusion")
-        self.apply()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
     def apply(self) -> None:
         self.colors = DARK if wanted_dark(self._override) else LIGHT
         self._app.setPalette(build_palette(self.colors))
         self.changed.emit()
+        notifier().changed.emit()
 
     def _on_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         self.apply()
 
 
+class _Notifier(QObject):
+    changed = Signal()
+
+
 _current: Theme | None = None
+_notifier: _Notifier | None = None
+
+
+def notifier() -> _Notifier:
+    """Emits ``changed`` whenever a theme is applied; widgets may connect before any theme exists."""
+    global _notifier
+    if _notifier is None:
+        _notifier = _Notifier()
+    return _notifier
 
 
 def install(app: QApplication, override: str | None = None) -> Theme:
@@ -157,9 +170,8 @@ def install(app: QApplication, override: str | None = None) -> Theme:
     global _current
     if _current is None or _current.parent() is not app:
         _current = Theme(app, override)
-    else:
-        _current._override = override
-        _current.apply()
+    _current._override = override
+    _current.apply()  # after _current is set: listeners read the new colours through colors()
     return _current
 
 

@@ -104,3 +104,12 @@ def test_profile_missing_secrets_says_how_to_fix_it(make_window, store):
     assert "Half done" in window.profile_problem.text() and "Profiles" in window.profile_problem.text()
     window.form.customer.edit.setText(CUSTOMER)
     assert not window.form.call_button.isEnabled()
+
+
+def test_demo_names_the_agent_whose_phone_rings_first(qtbot, make_window):
+    window = make_window(demo=True)
+    window.form.customer.edit.setText(CUSTOMER)
+    place(qtbot, window)
+    assert window.status_panel.headline.text() == (
+        "Queued — Asha (demo agent)'s phone will ring first, then the customer's"
+    )

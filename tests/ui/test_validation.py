@@ -100,3 +100,9 @@ def test_a_disabled_call_button_ignores_enter(qtbot, window, sandbox):
     window.form.submit()
 
     assert window.current_task is None and sandbox.received == []
+
+
+def test_digits_are_grouped_while_typing(qtbot, window):
+    qtbot.keyClicks(window.form.customer.edit, "9876543210")
+    qtbot.waitUntil(lambda: window.form.customer.edit.text() == "98765 43210")
+    assert window.form.customer.parsed.e164 == "+919876543210"
