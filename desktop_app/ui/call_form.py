@@ -62,6 +62,7 @@ class NumberField(QObject):
         )
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.edit.textChanged.connect(self._recheck)
         self.edit.textEdited.connect(self._on_edited)
         self.edit.editingFinished.connect(self.tidy)
