@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 from types import TracebackType
 
@@ -96,5 +97,16 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException, tb: Trac
         _showing = False
 
 
+def _thread_exception(args: threading.ExceptHookArgs) -> None:
+    """A background thread died: log it (a dialog may only be shown from the GUI thread)."""
+    if args.exc_value is not None:
+        log.error(
+            "unexpected exception in thread %s\n%s",
+            getattr(args.thread, "name", "?"),
+            crash_report(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+
 def install_excepthook() -> None:
     sys.excepthook = handle_exception
+    threading.excepthook = _thread_exception

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -16,6 +17,7 @@ from desktop_app.ui.main_window import MainWindow
 @pytest.fixture
 def restore_process_state(monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     yield
     shutdown_logging()
 
