@@ -10,11 +10,6 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# PySide6 6.12 on Python 3.11 leaks a reference to None per void Qt call; pytest-qt makes many.
-from desktop_app.qt_refcount_fix import keep_none_alive
-
-keep_none_alive()
-
 OPDIAL_VARS = (
     "OPDIAL_API_KEY",
     "OPDIAL_SECRET_TOKEN",
