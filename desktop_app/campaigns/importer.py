@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -74,34 +74,47 @@ def read_file(path: str | Path) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise ListImportError(f"Cannot read {path.name}: {exc.strerror or exc}") from exc
-    text, encoding = decode(data)
-    table = read_text(text, source=path.name)
+    encoding = detect_encoding(data)
+    head = data[:65536].decode(encoding, errors="replace")
+    # Stream the rows from the bytes: a whole-file str in a StringIO would cost 4 bytes a character.
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    table = _read_lines(lines, head, source=path.name)
     table.encoding = encoding
     return table
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text: BOMs first, then UTF-16 without BOM, UTF-8, and Windows-1252 as the fallback."""
+def detect_encoding(data: bytes) -> str:
+    """BOMs first, then UTF-16 without BOM, UTF-8, and Windows-1252 as the fallback."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+        return "utf-16"
     head = data[:4000]
     if head and head.count(0) > len(head) // 4:  # UTF-16 without BOM: every other byte is NUL
-        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        return data.decode(encoding, errors="replace"), encoding
+        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     try:
-        return data.decode("utf-8"), "utf-8"
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return "cp1252"
+    return "utf-8"
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes to text with the detected encoding (undecodable bytes replaced)."""
+    encoding = detect_encoding(data)
+    return data.decode(encoding, errors="replace"), encoding
 
 
 def read_text(text: str, source: str = "pasted text") -> Table:
-    delimiter = sniff_delimiter(text[:65536].splitlines()[:50])
+    return _read_lines(io.StringIO(text, newline=""), text[:65536], source)
+
+
+def _read_lines(lines: Iterable[str], head: str, source: str) -> Table:
+    delimiter = sniff_delimiter(head.splitlines()[:50])
     if delimiter:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        rows = [[cell.strip() for cell in row] for row in csv.reader(lines, delimiter=delimiter)]
     else:
-        rows = [[line.strip()] for line in text.splitlines()]
+        rows = [[line.strip()] for line in lines]
     return _table(rows, source=source, delimiter=delimiter)
 
 
