@@ -8,7 +8,6 @@ from argv, and never printed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import getpass
 import json
@@ -175,11 +174,11 @@ def _add_sandbox_command(commands: argparse._SubParsersAction) -> None:
 
 def _add_plugin_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Command groups that live beside their subsystem (campaigns, link handlers)."""
-    import importlib
+    from desktop_app.cli_campaign import add_campaign_commands
+    from desktop_app.cli_links import add_links_commands
 
-    for module, function in (("cli_campaign", "add_campaign_commands"), ("cli_links", "add_links_commands")):
-        with contextlib.suppress(ImportError, AttributeError):  # TEMPORARY while they are being written
-            getattr(importlib.import_module(f"desktop_app.{module}"), function)(commands, common)
+    add_campaign_commands(commands, common)
+    add_links_commands(commands, common)
 
 
 # -- commands ---------------------------------------------------------------------------------
