@@ -189,6 +189,11 @@ def test_run_gui_with_the_launcher_takes_a_link_from_a_second_process(qtbot, res
 
     QTimer.singleShot(200, click_a_link)
     assert app_module.run_gui(["--demo"]) == 0
+    # Closing the last window posted a Quit event that run_gui's shutdown delivered after exec()
+    # ended; it leaves every later event loop of this shared QApplication exiting at once.
+    # One more exec() clears that state for the tests that follow.
+    QTimer.singleShot(0, QApplication.quit)
+    QApplication.instance().exec()
     assert launches[0].wait(timeout=30) == 0
     assert seen == {"number": "+1 415-555-0123", "calls": 0}
 
