@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import weakref
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -92,6 +93,7 @@ class Launcher(QObject):
         self.close_to_tray: CloseToTray | None = None
         self.hotkey: GlobalHotkey | None = None
         self.dial_clipboard_action: QAction | None = None
+        self.settings_action: QAction | None = None
         self._tray_is_available = tray_is_available
         self._pending: list[LaunchRequest] = []
 
@@ -128,6 +130,7 @@ class Launcher(QObject):
         app_module.set_intake_handler(handle_intake)
         self.window = window
         self._add_window_action(window)
+        self._add_settings_action(window)
         self._add_tray(window)
         self._add_hotkey(window)
         if getattr(options, "dial_clipboard", False):
@@ -169,6 +172,20 @@ class Launcher(QObject):
         window.addAction(action)
         self.dial_clipboard_action = action
 
+    def _add_settings_action(self, window) -> None:
+        """File ▸ Links and tray…, placed before the Quit section of the window's File menu."""
+        action = QAction("&Links and tray…", window)
+        action.setToolTip("Which app opens phone links; tray behaviour")
+        action.triggered.connect(lambda _=False: open_link_settings(window))
+        menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
+        file_menu = next((m for m in menus if m.title().replace("&", "") == "File"), None)
+        if file_menu is None:
+            window.addAction(action)
+            return
+        separator = next((a for a in file_menu.actions() if a.isSeparator()), None)
+        file_menu.insertAction(separator, action) if separator else file_menu.addAction(action)
+        self.settings_action = action
+
     def _add_tray(self, window) -> None:
         if not self._tray_is_available():
             return
@@ -201,6 +218,21 @@ class Launcher(QObject):
         if self.tray is not None:
             self.tray.icon.hide()
         self.instance.close()
+
+
+_settings_dialogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per window, reused
+
+
+def open_link_settings(window):
+    from desktop_app.ui.link_settings import LinkSettingsDialog
+
+    dialog = _settings_dialogs.get(window)
+    if dialog is None:
+        dialog = _settings_dialogs[window] = LinkSettingsDialog(window.store, window)
+    else:
+        dialog.refresh()
+    dialog.open()
+    return dialog
 
 
 def switch_profile(window, name: str) -> None:

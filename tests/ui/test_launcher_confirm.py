@@ -34,6 +34,12 @@ def test_the_dialog_shows_the_number_as_it_will_be_dialled(qtbot, intake):
     assert dialog.countdown_label.text() == "Press Enter to call, Esc to cancel."
 
 
+def test_every_control_has_a_name_and_a_tooltip(qtbot, intake):
+    dialog = open_dialog(qtbot, intake)
+    for button in (dialog.call_button, dialog.cancel_button):
+        assert button.accessibleName() and button.toolTip()
+
+
 def test_extension_mode_and_agent_are_shown_too(qtbot):
     link = parse_intake("opdial:dial?to=%2B442079460000&mode=anonymous&agent=%2B919876500000", "IN")
     dialog = open_dialog(qtbot, link)
