@@ -1,0 +1,164 @@
+"""The Campaigns view with real widgets, real journals and the real sandbox."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from desktop_app.campaigns.checker import CheckResult, ValidRow
+from desktop_app.campaigns.journal import CampaignSettings, Journal
+from desktop_app.credentials import Profile, Resolved
+from desktop_app.ui.campaigns_view import CampaignsView
+from tests.campaign_helpers import assert_exactly_once, numbers
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "campaigns.png"
+
+
+@pytest.fixture
+def resolved(sandbox) -> Resolved:
+    account = sandbox.account
+    profile = Profile(name="Acme Sales", company_id=account.company_id, public_ivr_id=account.public_ivr_id)
+    return Resolved(profile=profile, account=account, sources={})
+
+
+@pytest.fixture
+def view(qtbot, resolved):
+    widget = CampaignsView(lambda: resolved)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown(timeout_s=10)
+
+
+def _paste_and_check(qtbot, view: CampaignsView, text: str) -> None:
+    view.paste.setPlainText(text)
+    view.paste_button.click()
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+
+
+def _contacts(count: int) -> str:
+    return "Name,Mobile,Notes\n" + "".join(f"Customer {i},{p},vip\n" for i, p in enumerate(numbers(count)))
+
+
+def test_pasted_list_is_previewed_mapped_and_checked_before_anything_is_sent(qtbot, view, sandbox) -> None:
+    text = _contacts(3) + "Wrong,12345,\nAgain,098765 00000,\n"
+    _paste_and_check(qtbot, view, text)
+    assert view.phone_column.currentText() == "Mobile"
+    assert view.label_column.currentText() == "Name"
+    assert "name and confirmed by its content" in view.mapping_hint.text()
+    assert view.preview_model.rowCount() == 5
+    summary = view.check_summary.text()
+    assert "<b>3</b> numbers to call out of 5" in summary
+    assert "1 invalid" in summary and "1 duplicates" in summary
+    assert view.create_start_button.isEnabled() and view.export_rejected_button.isEnabled()
+    assert sandbox.received == []
+
+
+def test_changing_the_phone_column_rechecks(qtbot, view) -> None:
+    _paste_and_check(qtbot, view, "Home,Work\n020 7946 0000,+14155550123\n")
+    index = view.phone_column.findText("Work")
+    view.phone_column.setCurrentIndex(index)
+    view.phone_column.activated.emit(index)
+    qtbot.waitUntil(lambda: view.checked is not None and view.checked.valid[0].e164 == "+14155550123")
+
+
+def test_left_out_rows_export(qtbot, view, tmp_path: Path) -> None:
+    _paste_and_check(qtbot, view, _contacts(1) + "Wrong,12345,\n")
+    out = tmp_path / "left-out.csv"
+    assert view.export_rejected(out) == 1
+    with out.open(encoding="utf-8-sig") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["kind"] == "invalid" and row["label"] == "Wrong"
+
+
+def test_file_import_create_and_run_shows_live_progress_then_saves_a_screenshot(
+    qtbot, view, sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "october-leads.csv"
+    path.write_text(_contacts(30) + "Wrong,12345,\nDup,098765 00001,\n", encoding="utf-8")
+    sandbox.faults.latency_s = 0.01
+    sandbox.faults.lose_reply, sandbox.faults.server_error = 2, 2
+    sandbox.faults.rate_limit, sandbox.faults.retry_after = 1, 0.1
+    view.load_file(path)
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+    view.new_settings.rate.setValue(0)
+    view.new_settings.concurrency.setValue(4)
+    view.new_settings.window.setText("any")
+    with qtbot.waitSignal(view.run_finished, timeout=30_000) as finished:
+        view.create_start_button.click()
+    result = finished.args[0]
+    assert result.status == "finished"
+    assert view.pages.currentWidget() is view.campaign_page
+    assert "Finished" in view.status.text()
+    assert "Accepted 30" in view.counts.text()
+    assert view.progress.value() == 30 and view.progress.maximum() == 30
+    assert view.rows_model.rowCount() == 30
+    assert view.rows_model.index(0, 3).data() == "Accepted"
+    assert_exactly_once(sandbox, Journal.open(view.current_id).path)
+    qtbot.waitUntil(
+        lambda: view.campaign_list.count() == 1 and "30/30 accepted" in view.campaign_list.item(0).text()
+    )
+    view.row_filter.setCurrentIndex(view.row_filter.findText("Accepted"))
+    assert view.rows_model.rowCount() == 30
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    assert view.grab().save(str(SCREENSHOT))
+
+
+def test_pause_and_resume_from_the_window(qtbot, view, sandbox) -> None:
+    _paste_and_check(qtbot, view, _contacts(20))
+    view.new_settings.rate.setValue(0)
+    view.new_settings.concurrency.setValue(2)
+    view.new_settings.window.setText("any")
+    sandbox.faults.latency_s = 0.05
+    with qtbot.waitSignal(view.run_finished, timeout=30_000) as paused:
+        view.create_start_button.click()
+        qtbot.waitUntil(lambda: len(sandbox.accepted_calls) >= 4, timeout=10_000)
+        view.pause_button.click()
+    assert paused.args[0].status == "paused"
+    assert "Paused" in view.status.text()
+    assert view.start_button.text() == "Resume" and view.start_button.isEnabled()
+    with qtbot.waitSignal(view.run_finished, timeout=30_000) as resumed:
+        view.start_button.click()
+    assert resumed.args[0].status == "finished"
+    assert_exactly_once(sandbox, Journal.open(view.current_id).path)
+
+
+def test_account_problem_is_explained_in_the_window(qtbot, sandbox) -> None:
+    from dataclasses import replace
+
+    wrong = replace(sandbox.account, api_key="not-the-key")
+    profile = Profile(name="Acme", company_id=wrong.company_id, public_ivr_id=wrong.public_ivr_id)
+    view = CampaignsView(lambda: Resolved(profile=profile, account=wrong, sources={}))
+    qtbot.addWidget(view)
+    try:
+        _paste_and_check(qtbot, view, _contacts(5))
+        view.new_settings.window.setText("any")
+        with qtbot.waitSignal(view.run_finished, timeout=30_000) as blocked:
+            view.create_start_button.click()
+        assert blocked.args[0].status == "blocked"
+        assert "Stopped by a problem" in view.status.text() and "x-api-key" in view.status.text()
+        assert "not-the-key" not in view.status.text()
+    finally:
+        view.shutdown(timeout_s=10)
+
+
+def test_a_past_campaign_with_100k_rows_reopens_without_loading_every_row(qtbot, view) -> None:
+    checked = CheckResult()  # already-checked rows: this test is about the view, not the checker
+    checked.valid.extend(ValidRow(i + 1, f"+9198{i:08d}", f"Customer {i}") for i in range(100_000))
+    with Journal.create(checked, CampaignSettings(calling_window="any")) as journal:
+        campaign_id = journal.id
+    view.refresh_campaigns()
+    qtbot.waitUntil(lambda: view.campaign_list.count() == 1, timeout=20_000)
+    view.campaign_list.itemClicked.emit(view.campaign_list.item(0))
+    assert view.current_id == campaign_id
+    model = view.rows_model
+    assert model.rowCount() == 100_000
+    assert model.index(99_999, 1).data() == "+919800099999"
+    assert len(model._pages) <= 3  # only the pages on screen (and the one asked for) were read
+    view.row_search.setText("+919800012345")
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert view.start_button.text() == "Start" and view.start_button.isEnabled()
