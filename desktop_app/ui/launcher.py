@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import weakref
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, QUrl
 from PySide6.QtGui import QAction, QFileOpenEvent, QKeySequence
 
 from desktop_app.links import parse_intake
@@ -62,6 +63,19 @@ class LaunchRequest:
             link=getattr(options, "link", None),
             dial_clipboard=bool(getattr(options, "dial_clipboard", False)),
         )
+
+
+_QURL_SOURCE = re.compile(r'source was "(.*)"; scheme')
+
+
+def link_text(event: QFileOpenEvent) -> str:
+    """The link as clicked. ``callto://+14155550123`` makes an *invalid* QUrl (a "+" in the host
+    part), whose only copy of the text is in its error string; valid links keep their encoding."""
+    url = event.url()
+    if url.isValid() and url.scheme() and not url.isLocalFile():
+        return url.toString(QUrl.ComponentFormattingOption.FullyEncoded)
+    found = _QURL_SOURCE.search(url.errorString())
+    return found.group(1) if found else event.file()
 
 
 def handle_intake(window, text: str) -> None:
@@ -109,9 +123,7 @@ class Launcher(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
-            url = event.url()
-            text = url.toString() if url.scheme() and not url.isLocalFile() else event.file()
-            self.submit(LaunchRequest(link=text))
+            self.submit(LaunchRequest(link=link_text(event)))
             return True
         return False
 

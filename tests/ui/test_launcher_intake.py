@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app.credentials import Profile, ProfileStore
 from desktop_app.links import parse_intake
 from desktop_app.ui import app as app_module
-from desktop_app.ui.launcher import Launcher, LaunchRequest, handle_intake, switch_profile
+from desktop_app.ui.launcher import Launcher, LaunchRequest, handle_intake, link_text, switch_profile
 from desktop_app.ui.link_confirm import LinkConfirmDialog
 from tests.ui.conftest import CUSTOMER
 
@@ -118,6 +118,21 @@ def test_a_macos_open_event_before_the_window_exists_waits_for_it(qtbot, qapp, w
         launcher.shutdown()
         qapp.removeEventFilter(launcher)
         app_module.set_intake_handler(app_module.default_intake)
+
+
+@pytest.mark.parametrize(
+    ("clicked", "expected"),
+    [
+        ("tel:+91%2098765%2043210", "tel:+91%2098765%2043210"),
+        ("callto://+14155550123", "callto://+14155550123"),  # an invalid QUrl: "+" in the host part
+        ("CALLTO://+1 415 555 0123", "CALLTO://+1 415 555 0123"),
+        ("opdial:dial?to=%2B919876543210&mode=ivr", "opdial:dial?to=%2B919876543210&mode=ivr"),
+    ],
+)
+def test_macos_open_events_keep_the_link_as_clicked(clicked: str, expected: str) -> None:
+    event = QFileOpenEvent(QUrl(clicked))  # as Qt's Cocoa plugin builds it from the NSURL string
+    assert link_text(event) == expected
+    assert parse_intake(link_text(event), "IN").number.e164
 
 
 def test_ctrl_shift_v_dials_the_clipboard(qtbot, window, attached) -> None:
