@@ -92,7 +92,7 @@ def _show_status(statuses: list[LinkHandlerStatus], out: Any) -> int:
     return EXIT_OK
 
 
-def status_lines(statuses: list[LinkHandlerStatus]) -> list[str]:
+def status_lines(statuses: list[LinkHandlerStatus], fix_hint: str = "opdial-cli links register") -> list[str]:
     """Sentences for people; the settings dialog shows the same ones."""
     lines = [s.describe() for s in statuses]
     details = sorted({s.detail for s in statuses if s.detail and s.known})
@@ -102,7 +102,7 @@ def status_lines(statuses: list[LinkHandlerStatus]) -> list[str]:
     if handles_phone_links(statuses):
         lines.append(f"{APP_NAME} opens tel: and callto: links.")
     else:
-        lines.append(f"To make {APP_NAME} open them: opdial-cli links register")
+        lines.append(f"To make {APP_NAME} open them: {fix_hint}")
     return lines
 
 

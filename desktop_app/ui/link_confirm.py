@@ -66,6 +66,7 @@ class LinkConfirmDialog(QDialog):
         self.setWindowTitle("Call this number?")
         self.setAccessibleName("Confirm the call")
         self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(380)
         self._build(origin or origin_text(intake))
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)

@@ -49,6 +49,7 @@ class LinkSettingsDialog(QDialog):
         self.platform = platform or current_platform()
         self._open_default_apps = open_default_apps or _open_default_apps
         self.has_tray = tray_available() if has_tray is None else has_tray
+        self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
         layout.addWidget(self._links_group())
         layout.addWidget(self._tray_group())
@@ -134,7 +135,8 @@ class LinkSettingsDialog(QDialog):
         return group
 
     def refresh(self) -> None:
-        self.status_label.setText("\n".join(status_lines(self.platform.status())))
+        lines = status_lines(self.platform.status(), fix_hint=f"“{self.register_button.text()}” below.")
+        self.status_label.setText("\n".join(lines))
 
     def register(self) -> None:
         self._run(lambda: self.platform.register(default_exe_command()))

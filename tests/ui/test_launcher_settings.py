@@ -33,7 +33,9 @@ def test_status_register_and_unregister(dialog: LinkSettingsDialog, registry: In
         "callto: no handler",
         "opdial: no handler",
     ]
-    assert dialog.status_label.text().endswith("To make OpDial open them: opdial-cli links register")
+    assert dialog.status_label.text().endswith(
+        "To make OpDial open them: “Use OpDial for phone links” below."
+    )
 
     dialog.register_button.click()
     assert dialog.status_label.text().splitlines()[:2] == ["tel: OpDial", "callto: OpDial"]
