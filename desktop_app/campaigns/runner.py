@@ -162,11 +162,13 @@ class CampaignRunner:
                     self._wake.wait(IDLE_POLL_S)
                     continue
                 wait = self._slot_wait(interval)
-                # Unpaced, keep a second batch queued behind the one on the wire: fewer, larger
-                # claim transactions. Queued rows are 'sending' already; if the app dies they are
-                # in doubt and re-sent with their own reference_id, which is harmless.
+                # Unpaced, keep a batch queued behind the calls on the wire and refill it only once
+                # it has drained: fewer, larger (fsynced) claim transactions. Queued rows are
+                # 'sending' already; if the app dies they are in doubt and re-sent with their own
+                # reference_id, which is harmless.
                 ceiling = concurrency if interval else PREFETCH_FACTOR * concurrency
-                if in_flight < ceiling and wait <= 0:
+                may_claim = in_flight < concurrency if interval else in_flight <= concurrency
+                if may_claim and wait <= 0:
                     limit = 1 if interval else ceiling - in_flight
                     rows = journal.claim(
                         limit, self.clock.now().timestamp(), self._open_zones(journal, window)
@@ -183,7 +185,7 @@ class CampaignRunner:
                             return jr.FINISHED
                         self.clock.sleep(idle, self._wake)
                         continue
-                if in_flight and (wait <= 0 or in_flight >= ceiling):
+                if in_flight and (wait <= 0 or not may_claim):
                     self._wake.wait(IDLE_POLL_S)
                 else:
                     self.clock.sleep(wait, self._wake)
