@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME, __version__, credentials
 from desktop_app.api.client import ObdClient, is_loopback_host
-from desktop_app.api.models import CallKind, CallRequest, Outcome
+from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
 from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.resolve_error: str | None = None
         self.runner = TaskRunner(self)
         self.current_task: Task | None = None
+        self._clients: dict[Account, ObdClient] = {}
         self._closing = False
         self._build()
         self._build_menus()
@@ -499,13 +500,12 @@ class MainWindow(QMainWindow):
             return
         self.link_bar.setVisible(False)
         self.status_panel.show_busy(request.to, request.kind)
-        history, factory = self.history, self.client_factory
+        history, client = self.history, self._client_for(resolved)
         profile_name = resolved.profile.name
         log.info("placing %s call %s", request.kind.value, request.reference_id)
 
         def work(cancel: threading.Event) -> Outcome:
-            with factory(resolved) as client:
-                outcome = client.place_call(request, cancel)
+            outcome = client.place_call(request, cancel)
             try:
                 history.record(outcome, profile_name, source="window")
             except Exception:
@@ -516,6 +516,18 @@ class MainWindow(QMainWindow):
         task.succeeded.connect(lambda outcome: self._call_finished(outcome, resolved))
         task.failed.connect(self._call_crashed)
         self.current_task = task
+
+    def _client_for(self, resolved: Resolved) -> ObdClient:
+        """One client per account, reused: its TLS set-up and connections are not free."""
+        client = self._clients.get(resolved.account)
+        if client is None:
+            client = self._clients[resolved.account] = self.client_factory(resolved)
+        return client
+
+    def _close_clients(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def _call_finished(self, outcome: Outcome, resolved: Resolved) -> None:
         self.current_task = None
@@ -661,6 +673,8 @@ class MainWindow(QMainWindow):
             self.status_panel.show_cancelling()
         finished = self.runner.shutdown(timeout_s)
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
+        if finished:
+            self._close_clients()
         self.stop_demo()
         return finished
 

@@ -111,7 +111,7 @@ def window(make_window, sandbox_profile):
     return make_window(client_factory=quick_client)
 
 
-def place(qtbot, window, timeout: int = 10_000):
+def place(qtbot, window, timeout: int = 30_000):
     """Press Call and wait for the outcome."""
     with qtbot.waitSignal(window.call_finished, timeout=timeout) as blocker:
         window.form.call_button.click()

@@ -16,7 +16,7 @@ def test_event_loop_keeps_running_while_a_slow_call_is_in_flight(qtbot, window, 
     timer.start()
     window.form.customer.edit.setText(CUSTOMER)
 
-    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
         window.form.call_button.click()
         assert window.busy
         qtbot.waitUntil(lambda: len(ticks) >= 5)  # the GUI thread is free while the call waits
@@ -32,7 +32,7 @@ def test_no_double_submit(qtbot, window, sandbox):
     sandbox.faults.latency_s = 0.4
     window.form.customer.edit.setText(CUSTOMER)
 
-    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
         window.form.call_button.click()
         window.form.call_button.click()
         qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
@@ -62,7 +62,7 @@ def test_lost_reply_is_retried_with_the_same_reference_id(qtbot, make_window, sa
     window = make_window(client_factory=lambda r: ObdClient(r.account, backoff_s=0.05))
     sandbox.faults.lose_reply = 1
     window.form.customer.edit.setText(CUSTOMER)
-    with qtbot.waitSignal(window.call_finished, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.call_finished, timeout=30_000) as blocker:
         window.form.call_button.click()
 
     outcome = blocker.args[0]

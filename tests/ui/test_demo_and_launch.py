@@ -81,7 +81,7 @@ def test_environment_credentials_skip_first_run_and_enter_places_one_user_dial(q
 
     assert window.pages.currentWidget() is window.main_page
     qtbot.waitUntil(window.form.customer.edit.hasFocus)
-    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
         qtbot.keyClicks(window.form.customer.edit, "9876543210")
         qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
 

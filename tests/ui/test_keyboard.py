@@ -17,7 +17,7 @@ def test_focus_starts_in_the_customer_number(qtbot, window):
 
 def test_typing_a_number_and_enter_places_the_call(qtbot, window, sandbox):
     qtbot.waitUntil(window.form.customer.edit.hasFocus)
-    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
         qtbot.keyClicks(window.form.customer.edit, "9876543210")
         qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
     assert sandbox.accepted_calls[-1]["number"] == CUSTOMER
@@ -27,7 +27,7 @@ def test_typing_a_number_and_enter_places_the_call(qtbot, window, sandbox):
 def test_ctrl_return_places_the_call_from_another_field(qtbot, window, sandbox):
     window.form.customer.edit.setText(CUSTOMER)
     window.form.agent_user_id.setFocus()
-    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
         qtbot.keyClick(window.form.agent_user_id, Qt.Key.Key_Return, CTRL)
     assert len(sandbox.accepted_calls) == 1
 
@@ -49,7 +49,7 @@ def test_escape_cancels_a_waiting_call(qtbot, make_window, sandbox, sandbox_prof
     sandbox.faults.server_error = 1
     window = make_window(client_factory=lambda r: ObdClient(r.account, backoff_s=30))
     window.form.customer.edit.setText(CUSTOMER)
-    with qtbot.waitSignal(window.call_finished, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.call_finished, timeout=30_000) as blocker:
         window.form.call_button.click()
         qtbot.waitUntil(lambda: len(sandbox.received) == 1)
         qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Escape)

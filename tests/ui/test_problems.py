@@ -108,7 +108,7 @@ def test_cancel_during_a_retry_wait_shows_cancelled(qtbot, make_window, sandbox,
     window = make_window(client_factory=lambda r: ObdClient(r.account, max_attempts=3, backoff_s=30))
     window.form.set_kind(CallKind.IVR)
     window.form.customer.edit.setText(CUSTOMER)
-    with qtbot.waitSignal(window.call_finished, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.call_finished, timeout=30_000) as blocker:
         window.form.call_button.click()
         qtbot.waitUntil(lambda: len(sandbox.received) == 1)
         assert window.form.cancel_button.isVisible()
