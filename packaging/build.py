@@ -8,7 +8,7 @@
 Run it with the Python that has OpDial and PyInstaller installed (``pip install -e .[build]``).
 
 - Windows: ``dist/OpDial-<version>-setup.exe`` (NSIS, per user) and a zip of the onedir.
-- macOS:   ``dist/OpDial.app`` and ``dist/OpDial-<version>-macos.dmg`` (``packaging/dmg.sh``; signing
+- macOS:   ``dist/OpDial.app`` and ``dist/OpDial-<version>-macos-<arch>.dmg`` (``packaging/dmg.sh``; signing
            and notarisation when their environment variables are set).
 - Linux:   ``dist/OpDial-<version>-linux-<arch>.tar.gz`` of the onedir.
 

@@ -19,7 +19,7 @@ python="${PYTHON:-python3}"
 name="$("$python" -c "import sys; sys.path.insert(0, '$here'); import opdial_build as b; print(b.app_metadata().name)")"
 version="$("$python" -c "import sys; sys.path.insert(0, '$here'); import opdial_build as b; print(b.app_metadata().version)")"
 app="$dist/$name.app"
-dmg="$dist/$name-$version-macos.dmg"
+dmg="$dist/$name-$version-macos-$(uname -m).dmg"
 
 if [[ "$(uname)" != "Darwin" ]]; then
   echo "dmg.sh: needs macOS (hdiutil, codesign, notarytool); nothing to do here." >&2
