@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -198,3 +199,18 @@ def test_unexpected_exception_in_a_worker_leaves_the_row_in_doubt(sandbox) -> No
         result = _run(path, Flaky())
     assert result.summary.accepted == 1
     assert_exactly_once(sandbox, path)
+
+
+def test_rows_in_doubt_for_more_than_a_day_are_not_resent(sandbox) -> None:
+    """Past MyOperator's duplicate window a re-send could ring twice: such rows end as failed."""
+    path = make_campaign(numbers(3), concurrency=1)
+    with Journal(path) as journal:  # a run died with one row on the wire
+        journal.claim(1, utc(10).timestamp())
+    two_days_later = FakeClock(datetime.now(timezone.utc) + timedelta(days=2))
+    with _client(sandbox) as client:
+        result = _run(path, client, clock=two_days_later)
+    assert (result.status, result.summary.accepted, result.summary.failed) == ("finished", 2, 1)
+    with Journal(path) as journal:
+        (expired,) = journal.rows(state="failed")
+    assert expired.problem_code == "doubt_expired"
+    assert expired.number not in {call["number"] for call in sandbox.accepted_calls}

@@ -33,6 +33,13 @@ from desktop_app.campaigns.policy import (
 from desktop_app.config import campaigns_dir
 
 SCHEMA_VERSION = 1
+# MyOperator refuses a repeated reference_id for about 48 h (a guess, see the API notes); a row in
+# doubt is re-sent only well inside that window.
+DOUBT_MAX_AGE_S = 24 * 3600.0
+_EXPIRED_TEXT = (
+    "Sent more than a day ago without a clear answer. Not sent again, because MyOperator may no longer "
+    "recognise the reference id and the customer could be called twice. Check the call log."
+)
 
 PENDING, SENDING, IN_DOUBT, RETRY = "pending", "sending", "in_doubt", "retry"
 ACCEPTED, REJECTED, FAILED = "accepted", "rejected", "failed"
@@ -326,10 +333,24 @@ class Journal:
         """Rows left in 'sending' by a run that died: their outcome is unknown."""
         with self.transaction() as db:
             cursor = db.execute(
-                "UPDATE rows SET state = ?, problem_code = COALESCE(problem_code, 'interrupted'), "
+                "UPDATE rows SET state = ?, problem_code = 'interrupted', "
                 "problem = 'The app stopped while this call was being sent; it will be re-sent with the "
                 "same reference id, so it cannot ring twice.', updated_at = ? WHERE state = ?",
                 (IN_DOUBT, utc_stamp(), SENDING),
+            )
+            return cursor.rowcount
+
+    def expire_doubts(self, now_epoch: float, max_age_s: float = DOUBT_MAX_AGE_S) -> int:
+        """Rows in doubt whose last send is too old for MyOperator to still refuse a copy.
+
+        Re-sending them could ring the customer a second time, so they end as 'failed' instead.
+        """
+        cutoff = utc_stamp(now_epoch - max_age_s)
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE rows SET state = ?, problem_code = 'doubt_expired', problem = ?, updated_at = ? "
+                "WHERE state = ? AND sent_at IS NOT NULL AND sent_at < ?",
+                (FAILED, _EXPIRED_TEXT, utc_stamp(), IN_DOUBT, cutoff),
             )
             return cursor.rowcount
 

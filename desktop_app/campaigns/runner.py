@@ -131,6 +131,9 @@ class CampaignRunner:
             if self.settings_override is not None:
                 journal.save_settings(settings)
             recovered = journal.recover_in_doubt()
+            expired = journal.expire_doubts(self.clock.now().timestamp())
+            if expired:
+                log.warning("Campaign %s: %d rows in doubt for too long, not re-sent", journal.id, expired)
             if recovered:
                 log.info("Campaign %s: %d rows in doubt after an interruption", journal.id, recovered)
             journal.set_status(jr.RUNNING)

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QElapsedTimer,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -74,6 +75,7 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 256
 MAX_CACHED_PAGES = 64
 PREVIEW_ROWS = 50
+FILTER_RELOAD_MS = 2000
 ROW_FILTERS = (
     ("All rows", None),
     ("Still to call", "open"),
@@ -327,6 +329,8 @@ class CampaignsView(QWidget):
         self.last_summary: Summary | None = None
         self._runner: Any = None
         self._run_task: Task | None = None
+        self._filter_clock = QElapsedTimer()
+        self._filter_clock.start()
         self._relay = _ProgressRelay(self)
         self._relay.progress.connect(self._show_progress)
         self._build()
@@ -782,7 +786,11 @@ class CampaignsView(QWidget):
         rate = f"{progress.rate_per_min:.0f} calls/min"
         eta = f" · about {_duration(progress.eta_s)} left" if progress.eta_s else ""
         self.rate_label.setText(rate + eta)
-        self.rows_model.refresh_rows()
+        if self.rows_model.state_filter is None and not self.rows_model.search:
+            self.rows_model.refresh_rows()
+        elif self._filter_clock.elapsed() > FILTER_RELOAD_MS:  # rows move in and out of the filter
+            self._filter_clock.restart()
+            self.rows_model.reload()
 
     def _show_summary(self, summary: Summary, message: str = "") -> None:
         self.last_summary = summary
