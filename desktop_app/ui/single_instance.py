@@ -50,9 +50,9 @@ def default_server_name(user: str | None = None, data_dir: str | None = None) ->
 
 
 def _dispose(obj: QObject) -> None:
-    """deleteLater, unparented first: with PySide6 6.12, a parent deleted directly (e.g. when Python
-    collects it) while a child's deferred delete is pending aborts with "shared QObject was deleted
-    directly"."""
+    """deleteLater, unparented first. PySide6 6.12 aborted ("shared QObject was deleted directly")
+    when Python deleted a parent while a child's deferred delete was pending; 6.12 is excluded by
+    the pin in pyproject.toml, and this costs nothing should it come back."""
     obj.setParent(None)
     obj.deleteLater()
 
