@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -184,7 +184,6 @@ class MainWindow(QMainWindow):
         self.form.call_requested.connect(self._start_call)
         self.form.cancel_requested.connect(self.cancel_call)
         self.status_panel = StatusPanel()
-        self.status_panel.result_chosen.connect(lambda _r: None)
         dial_page = QSplitter()
         dial_page.setChildrenCollapsible(False)
         left = QWidget()
@@ -612,10 +611,12 @@ class MainWindow(QMainWindow):
         text += ". Check it, then press Enter to call or Esc to dismiss." if confirm else ". Calling…"
         self.link_bar.setText(text)
         self.link_bar.setVisible(True)
-        if confirm:
-            self.form.call_button.setFocus() if self.form.ready else self.form.customer.edit.setFocus()
-        else:
+        if not confirm:
             self.place_call()
+        elif self.form.ready:
+            self.form.call_button.setFocus()  # Enter/Space on it calls
+        else:
+            self.form.customer.edit.setFocus()
 
     def show_intake_error(self, message: str) -> None:
         self.show_and_raise()
@@ -683,7 +684,3 @@ class MainWindow(QMainWindow):
         if self.campaigns_view is not None and hasattr(self.campaigns_view, "shutdown"):
             self.campaigns_view.shutdown()
         super().closeEvent(event)
-
-
-def later(callback: Callable[[], None]) -> None:
-    QTimer.singleShot(0, callback)
