@@ -162,3 +162,15 @@ def test_a_past_campaign_with_100k_rows_reopens_without_loading_every_row(qtbot,
     view.row_search.setText("+919800012345")
     qtbot.waitUntil(lambda: model.rowCount() == 1)
     assert view.start_button.text() == "Start" and view.start_button.isEnabled()
+
+
+def test_every_control_is_labelled_and_no_secret_is_shown(qtbot, view, sandbox) -> None:
+    from tests.ui.widget_walk import all_texts, unlabelled_controls
+
+    _paste_and_check(qtbot, view, _contacts(2))
+    with qtbot.waitSignal(view.run_finished, timeout=30_000):
+        view.new_settings.window.setText("any")
+        view.create_start_button.click()
+    assert unlabelled_controls(view) == []
+    secrets = sandbox.account.secrets
+    assert not [text for _owner, text in all_texts(view) if any(s in text for s in secrets)]
