@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -163,6 +163,11 @@ class CallForm(QWidget):
         self.busy = False
         self.blocked_reason: str | None = "No profile selected."
         self.problem: str | None = None
+        self._busy_text = ""
+        self._busy_clock = QElapsedTimer()
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setInterval(1000)
+        self._busy_timer.timeout.connect(self._tick)
         self._build()
         self.set_kind(CallKind.USER)
 
@@ -347,11 +352,23 @@ class CallForm(QWidget):
         self.revalidate()
 
     def set_busy(self, busy: bool, text: str = "Calling…") -> None:
+        """Show progress on the Call button: "Calling… 3 s" while a call is in flight."""
+        if busy and not self.busy:
+            self._busy_clock.start()
+            self._busy_timer.start()
+        elif not busy:
+            self._busy_timer.stop()
         self.busy = busy
+        self._busy_text = text
         self.call_button.setText(text if busy else CALL_TEXT)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
         self.revalidate()
+
+    def _tick(self) -> None:
+        seconds = self._busy_clock.elapsed() // 1000
+        if self.busy and seconds >= 1:
+            self.call_button.setText(f"{self._busy_text} {seconds} s")
 
     def clear_numbers(self) -> None:
         self.customer.set_text("")

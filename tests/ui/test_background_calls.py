@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, QTimer
 
 from tests.ui.conftest import CUSTOMER
@@ -21,11 +23,23 @@ def test_event_loop_keeps_running_while_a_slow_call_is_in_flight(qtbot, window, 
         assert window.busy
         qtbot.waitUntil(lambda: len(ticks) >= 5)  # the GUI thread is free while the call waits
         assert window.busy
-        assert window.form.call_button.text() == "Calling…" and not window.form.call_button.isEnabled()
+        assert window.form.call_button.text().startswith("Calling…")  # "Calling… 1 s" after a second
+        assert not window.form.call_button.isEnabled()
         window.form.routing_toggle.click()  # and the form still reacts
         assert window.form.routing_box.isVisible()
     timer.stop()
     assert not window.busy and window.form.call_button.isEnabled()
+
+
+def test_call_button_counts_the_seconds_of_a_slow_call(qtbot, window, sandbox):
+    sandbox.faults.latency_s = 1.5
+    window.form.customer.edit.setText(CUSTOMER)
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
+        window.form.call_button.click()
+        qtbot.waitUntil(
+            lambda: re.fullmatch(r"Calling… \d+ s", window.form.call_button.text()), timeout=5_000
+        )
+    assert window.form.call_button.text() == "Call"
 
 
 def test_no_double_submit(qtbot, window, sandbox):
