@@ -37,7 +37,7 @@ def test_call_button_counts_the_seconds_of_a_slow_call(qtbot, window, sandbox):
     with qtbot.waitSignal(window.call_finished, timeout=30_000):
         window.form.call_button.click()
         qtbot.waitUntil(
-            lambda: re.fullmatch(r"Calling… \d+ s", window.form.call_button.text()), timeout=5_000
+            lambda: bool(re.fullmatch(r"Calling… \d+ s", window.form.call_button.text())), timeout=5_000
         )
     assert window.form.call_button.text() == "Call"
 
