@@ -31,14 +31,18 @@ def test_event_loop_keeps_running_while_a_slow_call_is_in_flight(qtbot, window, 
     assert not window.busy and window.form.call_button.isEnabled()
 
 
-def test_call_button_counts_the_seconds_of_a_slow_call(qtbot, window, sandbox):
-    sandbox.faults.latency_s = 1.5
+def test_call_button_counts_the_seconds_of_a_slow_call(qtbot, make_window, sandbox, sandbox_profile):
+    from desktop_app.api.client import ObdClient
+
+    sandbox.faults.server_error = 1  # then the client waits 30 s before its retry: a call in flight
+    window = make_window(client_factory=lambda r: ObdClient(r.account, backoff_s=30))
     window.form.customer.edit.setText(CUSTOMER)
     with qtbot.waitSignal(window.call_finished, timeout=30_000):
         window.form.call_button.click()
         qtbot.waitUntil(
-            lambda: bool(re.fullmatch(r"Calling… \d+ s", window.form.call_button.text())), timeout=5_000
+            lambda: bool(re.fullmatch(r"Calling… \d+ s", window.form.call_button.text())), timeout=10_000
         )
+        window.cancel_call()
     assert window.form.call_button.text() == "Call"
 
 
