@@ -294,6 +294,8 @@ class MainWindow(QMainWindow):
         self.profiles_button.setIcon(icons.icon("profile"))
         self.tabs.setTabIcon(0, icons.icon("call"))
         self.tabs.setTabIcon(1, icons.icon("history"))
+        if self.campaigns_view is not None:
+            self.tabs.setTabIcon(2, icons.icon("campaigns"))
         self.form.apply_theme()
         self.status_panel.apply_theme()
         self.history_view.apply_theme()
@@ -676,11 +678,11 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()
+        if self.campaigns_view is not None and hasattr(self.campaigns_view, "shutdown"):
+            finished = self.campaigns_view.shutdown() is not False and finished  # pauses a running campaign
         self.stop_demo()
         return finished
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
-        if self.campaigns_view is not None and hasattr(self.campaigns_view, "shutdown"):
-            self.campaigns_view.shutdown()
         super().closeEvent(event)
