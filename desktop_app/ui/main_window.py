@@ -641,7 +641,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
 
     def shortcuts_text(self) -> str:
-        return "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
+        """The fixed list, plus any shortcut another part added to the window (e.g. the launcher)."""
+        listed = {k.split(" ")[0] for keys, _what in SHORTCUTS for k in keys.split(" / ")}
+        lines = [f"{keys}\t{what}" for keys, what in SHORTCUTS]
+        for action in self.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and keys not in listed:
+                lines.append(f"{keys}\t{action.text().replace('&', '').rstrip('…')}")
+                listed.add(keys)
+        return "\n".join(lines)
 
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())

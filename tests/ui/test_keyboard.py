@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.api.models import CallKind
@@ -56,9 +57,13 @@ def test_escape_cancels_a_waiting_call(qtbot, make_window, sandbox, sandbox_prof
     assert blocker.args[0].problem.code == "cancelled"
 
 
-def test_shortcuts_are_listed_under_help(window):
+def test_shortcuts_are_listed_under_help_including_added_ones(window):
+    action = QAction("Dial number from clipboard", window)
+    action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+    window.addAction(action)  # as the launcher does
+
     text = window.shortcuts_text()
-    for keys in ("Ctrl+Return", "Ctrl+1", "Esc", "Ctrl+H"):
+    for keys in ("Ctrl+Return", "Ctrl+1", "Esc", "Ctrl+H", "Ctrl+Shift+V\tDial number from clipboard"):
         assert keys in text
 
 
