@@ -32,10 +32,23 @@ def wait_for_dialog(qtbot, window) -> LinkConfirmDialog:
     return open_dialogs(window)[0]
 
 
-def second_launch(*args: str) -> subprocess.Popen:
-    """``opdial ARGS`` as a clicked link starts it: a new process, same user and data folder."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.Popen([sys.executable, "-m", "desktop_app", *args], env=env, cwd=REPO)
+@pytest.fixture
+def second_launch():
+    """``opdial ARGS`` as a clicked link starts it: a new process, same user and data folder.
+    A launch that found no primary would open its own window; teardown ends any such process."""
+    started: list[subprocess.Popen] = []
+
+    def launch(*args: str) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+        process = subprocess.Popen([sys.executable, "-m", "desktop_app", *args], env=env, cwd=REPO)
+        started.append(process)
+        return process
+
+    yield launch
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -80,7 +93,9 @@ def test_what_is_not_a_callable_number_is_refused_clearly(qtbot, window, link: s
     assert open_dialogs(window) == []
 
 
-def test_a_second_launch_hands_its_link_to_the_running_window(qtbot, window, attached, sandbox) -> None:
+def test_a_second_launch_hands_its_link_to_the_running_window(
+    qtbot, window, attached, sandbox, second_launch
+) -> None:
     launch = second_launch("tel:+1-415-555-0123")
     dialog = wait_for_dialog(qtbot, window)
     assert launch.wait(timeout=30) == 0  # the second process exits as soon as it is acknowledged
@@ -89,14 +104,16 @@ def test_a_second_launch_hands_its_link_to_the_running_window(qtbot, window, att
     assert sandbox.accepted_calls == []
 
 
-def test_a_plain_second_launch_brings_the_window_back(qtbot, window, attached) -> None:
+def test_a_plain_second_launch_brings_the_window_back(qtbot, window, attached, second_launch) -> None:
     window.hide()
     launch = second_launch()
     qtbot.waitUntil(window.isVisible, timeout=20_000)
     assert launch.wait(timeout=30) == 0
 
 
-def test_a_second_launch_with_dial_clipboard_dials_in_the_running_window(qtbot, window, attached) -> None:
+def test_a_second_launch_with_dial_clipboard_dials_in_the_running_window(
+    qtbot, window, attached, second_launch
+) -> None:
     QGuiApplication.clipboard().setText("+44 20 7946 0000")
     launch = second_launch("--dial-clipboard")
     dialog = wait_for_dialog(qtbot, window)
@@ -183,7 +200,9 @@ def test_start_in_tray_only_when_there_is_a_tray(qapp, window, store: ProfileSto
     assert attach_and_ask_hidden(qapp, window, Launcher(tray_is_available=lambda: True), app_module.Options())
 
 
-def test_run_gui_with_the_launcher_takes_a_link_from_a_second_process(qtbot, restore_logging) -> None:
+def test_run_gui_with_the_launcher_takes_a_link_from_a_second_process(
+    qtbot, restore_logging, second_launch
+) -> None:
     """The real start-up path: opdial --demo is running; clicking a link starts another opdial."""
     seen: dict = {}
     launches: list[subprocess.Popen] = []
