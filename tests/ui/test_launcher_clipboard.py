@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import select
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtGui import QClipboard, QGuiApplication
 
@@ -15,6 +22,8 @@ from desktop_app.ui.clipboard import (
     os_shortcut_help,
 )
 from tests.ui.conftest import CUSTOMER
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -79,6 +88,58 @@ def test_the_x11_selection_is_read_after_the_clipboard() -> None:
     assert (intake.number.e164, where) == (CUSTOMER, "the selected text")
     both = SelectionClipboard(clipboard="+14155550123", selection="+91 98765 43210")
     assert intake_from_clipboard("IN", both)[0].number.e164 == "+14155550123"
+
+
+X11_SELECTION_SCRIPT = """
+import sys
+from PySide6.QtGui import QClipboard
+from PySide6.QtWidgets import QApplication
+from desktop_app.ui.clipboard import intake_from_clipboard
+app = QApplication([])
+board = app.clipboard()
+board.setText(sys.argv[1], QClipboard.Mode.Clipboard)
+board.setText(sys.argv[2], QClipboard.Mode.Selection)
+intake, where = intake_from_clipboard("IN")
+print(board.supportsSelection(), intake.number.e164, where)
+"""
+
+
+@pytest.fixture
+def x_display() -> str:
+    """A private Xvfb server: the X11 primary selection exists only on a real X display."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb not installed")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "640x480x24"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 20)
+        assert ready, "Xvfb did not start"
+        number = os.read(read_end, 16).decode().strip()
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_real_x11_selection_is_read(x_display: str) -> None:
+    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", X11_SELECTION_SCRIPT, "lunch at 1", "+91 98765 43210"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if "Could not load the Qt platform plugin" in done.stderr:
+        pytest.skip("Qt's xcb plugin cannot load here (libxcb-cursor0 missing)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().split(maxsplit=2) == ["True", CUSTOMER, "the selected text"]
 
 
 def test_dial_clipboard_shows_the_number_and_calls_after_confirmation(qtbot, window, sandbox, clipboard):
