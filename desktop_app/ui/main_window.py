@@ -541,6 +541,8 @@ class MainWindow(QMainWindow):
         )
         if outcome.accepted:
             self.statusBar().showMessage(f"Queued: {outcome.request.to}", 8000)
+        elif outcome.problem is not None:  # never leave an older "Queued" beside a newer failure
+            self.statusBar().showMessage(f"{outcome.problem.title}: {outcome.request.to}", 8000)
         self.history_view.refresh()
         self.call_finished.emit(outcome)
         if self.form.customer.edit.isVisible() and not self._closing:
