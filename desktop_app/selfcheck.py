@@ -177,6 +177,8 @@ def _parse_sample_number() -> str:
         raise CheckFailed(
             f"{SAMPLE_NUMBER!r} parsed as {parsed.e164} ({parsed.region}), not {SAMPLE_E164} (GB)"
         )
+    if "Europe/London" not in parsed.time_zones:  # phonenumbers' time-zone data, loaded lazily
+        raise CheckFailed(f"time zones for {SAMPLE_E164} not found: {parsed.time_zones}")
     return f"{SAMPLE_NUMBER} → {parsed.e164}, {parsed.country_name}, {parsed.international}"
 
 
