@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import TextIO
 
 EXIT_AFTER_SHOWN_ENV = "OPDIAL_EXIT_AFTER_SHOWN"
+REPORT_FILE_ENV = "OPDIAL_SELF_CHECK_REPORT"
 SHOWN_MARKER = "OPDIAL_SHOWN"
 SAMPLE_NUMBER = "+44 20 7946 0000"  # fictional (Ofcom drama range), and deliberately not Indian
 SAMPLE_E164 = "+442079460000"
@@ -87,8 +87,14 @@ def run_self_check(out: TextIO = sys.stdout) -> int:
 
 
 def console_stream() -> TextIO:
-    """Where the report goes. A windowed Windows exe has no stdout: borrow the console of the
-    shell that started it (``opdial.exe --self-check`` from cmd or PowerShell) when there is one."""
+    """Where the report goes: ``OPDIAL_SELF_CHECK_REPORT`` (a file, for build scripts), else stdout.
+
+    A windowed Windows exe has no stdout: it borrows the console of the shell that started it
+    (``opdial.exe --self-check`` from cmd or PowerShell) when there is one.
+    """
+    report_file = os.environ.get(REPORT_FILE_ENV)
+    if report_file:
+        return open(report_file, "w", encoding="utf-8")  # open until exit
     if sys.stdout is not None:
         return sys.stdout
     if sys.platform == "win32":
@@ -222,6 +228,8 @@ def _local_socket() -> str:
 
 def _build_main_window() -> str:
     """Build (not show) the real main window, in a throwaway data folder so no user file changes."""
+    import tempfile
+
     app = _application()
     saved = os.environ.get("OPDIAL_DATA_DIR")
     with tempfile.TemporaryDirectory(prefix="opdial-selfcheck-", ignore_cleanup_errors=True) as scratch:

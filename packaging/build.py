@@ -57,11 +57,20 @@ def pyinstaller(dist: Path, work: Path, clean: bool) -> Path:
     return dist / opdial_build.EXE_NAME
 
 
-def self_check(onedir: Path) -> None:
+def self_check(onedir: Path, work: Path) -> None:
+    """Run ``--self-check`` on the build; the report goes through a file because a windowed
+    Windows exe has no stdout to print to."""
     env = dict(os.environ)
     if not IS_WINDOWS and not IS_MACOS and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    run([frozen_executable(onedir), "--self-check"], env=env)
+    work.mkdir(parents=True, exist_ok=True)
+    report = work / "self-check.txt"
+    env["OPDIAL_SELF_CHECK_REPORT"] = str(report)
+    print("+", frozen_executable(onedir), "--self-check", flush=True)
+    code = subprocess.run([str(frozen_executable(onedir)), "--self-check"], env=env, check=False).returncode
+    print(report.read_text(encoding="utf-8") if report.exists() else "(no report written)", flush=True)
+    if code != 0:
+        sys.exit(f"self-check of the build failed (exit {code})")
 
 
 def makensis(onedir: Path, out_dir: Path) -> Path:
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if not frozen_executable(onedir).exists():
         sys.exit(f"{frozen_executable(onedir)} not found")
     if not args.no_self_check:
-        self_check(onedir)
+        self_check(onedir, work)
     made = [onedir]
     if IS_WINDOWS or args.nsis:
         made.append(makensis(onedir, dist))

@@ -80,8 +80,18 @@ def test_a_missing_part_fails_the_check_with_the_reason(monkeypatch: pytest.Monk
     assert "ok    main window:" in report  # the other checks still ran
 
 
-def test_the_report_goes_to_stdout_when_there_is_one() -> None:
+def test_the_report_goes_to_stdout_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(selfcheck.REPORT_FILE_ENV, raising=False)
     assert selfcheck.console_stream() is sys.stdout
+
+
+def test_build_scripts_can_send_the_report_to_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A windowed Windows exe has no stdout; build.py reads the report from this file instead.
+    report = tmp_path / "self-check.txt"
+    monkeypatch.setenv(selfcheck.REPORT_FILE_ENV, str(report))
+    with selfcheck.console_stream() as stream:
+        stream.write("self-check passed\n")
+    assert report.read_text(encoding="utf-8") == "self-check passed\n"
 
 
 @pytest.mark.slow
