@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from desktop_app.campaigns.checker import (
     DO_NOT_CALL_FILE_PREF,
     DO_NOT_CALL_PREF,
     check_file,
     check_rows,
     do_not_call_from_settings,
+    e164_if_plainly_valid,
     export_rejected_csv,
 )
 from desktop_app.campaigns.importer import RawRow, extract, read_text
 from desktop_app.credentials import ProfileStore
+from desktop_app.numbers import NumberError, normalise_fast
 
 LIST = """Name,Mobile
 Asha,098765 43210
@@ -84,3 +89,28 @@ def test_check_file_reads_maps_and_checks_in_one_go(tmp_path: Path) -> None:
     result, column = check_file(path, "IN")
     assert column == "Mobile"
     assert result.summary()["valid"] == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="0123456789 +-.()", min_size=1, max_size=18)
+    | st.sampled_from(
+        ["098765 43210", "+91-98765-43210", "0091 98765 43210", "(0)98765 43210", "+1 415 555 0123"]
+    ),
+    region=st.sampled_from(["IN", "GB", "US", "DE"]),
+)
+def test_bulk_fast_path_agrees_with_numbers_module(text: str, region: str) -> None:
+    fast = e164_if_plainly_valid(text, region)
+    try:
+        careful = normalise_fast(text, region)
+    except NumberError:
+        careful = None
+    assert fast is None or fast == careful
+
+
+def test_bulk_fast_path_takes_the_common_forms_and_leaves_the_rest_to_numbers() -> None:
+    assert e164_if_plainly_valid("098765 43210", "IN") == "+919876543210"
+    assert e164_if_plainly_valid("+91-98765-43210", "IN") == "+919876543210"
+    assert e164_if_plainly_valid("tel:+919876543210", "IN") is None
+    assert e164_if_plainly_valid("98765 43210 ext 12", "IN") is None
+    assert e164_if_plainly_valid("12345", "IN") is None

@@ -112,10 +112,8 @@ def read_text(text: str, source: str = "pasted text") -> Table:
 
 def _read_lines(lines: Iterable[str], head: str, source: str) -> Table:
     delimiter = sniff_delimiter(head.splitlines()[:50])
-    if delimiter:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(lines, delimiter=delimiter)]
-    else:
-        rows = [[line.strip()] for line in lines]
+    # Cells are stripped where they are used, not all up front.
+    rows = list(csv.reader(lines, delimiter=delimiter)) if delimiter else [[line.strip()] for line in lines]
     return _table(rows, source=source, delimiter=delimiter)
 
 
@@ -166,7 +164,7 @@ def cell_text(value: object) -> str:
 
 
 def _table(rows: list[list[str]], source: str, delimiter: str) -> Table:
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    rows = [row for row in rows if "".join(row).strip()]
     if not rows:
         raise ListImportError(f"{source} holds no rows.")
     width = max(len(row) for row in rows)
@@ -175,7 +173,7 @@ def _table(rows: list[list[str]], source: str, delimiter: str) -> Table:
             row.extend([""] * (width - len(row)))
     has_header = _looks_like_header(rows)
     if has_header:
-        headers = [h or f"Column {i + 1}" for i, h in enumerate(rows[0])]
+        headers = [h.strip() or f"Column {i + 1}" for i, h in enumerate(rows[0])]
         body, first_line = rows[1:], 2
     else:
         headers, body, first_line = [f"Column {i + 1}" for i in range(width)], rows, 1
@@ -284,7 +282,7 @@ def extract(table: Table, phone: int, label: int | None) -> Iterator[RawRow]:
     """One RawRow per number (rows are padded to the table's width, so indexing is safe)."""
     first = table.first_line
     for offset, row in enumerate(table.rows):
-        text_label = row[label] if label is not None else ""
+        text_label = row[label].strip() if label is not None else ""
         cell = row[phone]
         if not _MULTI_HINT.search(cell):  # the usual case: one number (or nothing) in the cell
             yield RawRow(first + offset, numeric_text(cell.strip()), text_label)
