@@ -403,6 +403,7 @@ class CampaignsView(QWidget):
         self.preview_model = PreviewModel(self)
         self.preview.setModel(self.preview_model)
         self.preview.verticalHeader().setDefaultSectionSize(22)
+        self.preview.horizontalHeader().setStretchLastSection(True)
         label_widget(self.preview, "Preview", f"The first {PREVIEW_ROWS} rows as read; nothing is sent yet")
 
         self.check_summary = wrapped_label(
