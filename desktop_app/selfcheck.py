@@ -72,6 +72,7 @@ def run_self_check(out: TextIO = sys.stdout) -> int:
     report.run("keyring", _keyring_in_use)
     report.run("phone numbers", _parse_sample_number)
     report.run("Qt plugins", _qt_plugins)
+    report.run("Qt text data", _qt_text_data)
     report.run("icons", _icons)
     report.run("single instance", _local_socket)
     report.run("main window", _build_main_window)
@@ -197,6 +198,26 @@ def _qt_plugins() -> str:
     if missing:
         raise CheckFailed(f"image format plugins missing: {', '.join(sorted(missing))}")
     return f"image formats {', '.join(sorted(formats & {'svg', 'png', 'ico', 'icns', 'jpeg'}))}"
+
+
+def _qt_text_data() -> str:
+    """What QtCore asks ICU for, which Linux builds bundle trimmed (packaging/icu_trim.py)."""
+    if not sys.platform.startswith("linux"):
+        return "from the operating system"
+    from PySide6.QtCore import QByteArray, QCollator, QLocale, QStringDecoder, QTimeZone
+
+    if QCollator(QLocale("en_IN")).compare("apple", "Banana") >= 0:
+        raise CheckFailed("collation does not work (ICU collation data missing?)")
+    if QLocale("tr_TR").toUpper("i") != "\u0130":
+        raise CheckFailed("locale-aware case mapping does not work (ICU data missing?)")
+    if not QStringDecoder("windows-1252").isValid():
+        raise CheckFailed("code-page converters missing (ICU converter data)")
+    zone = QTimeZone(QByteArray(b"Asia/Kolkata"))
+    long_name = QTimeZone.NameType.LongName
+    name = zone.displayName(QTimeZone.TimeType.StandardTime, long_name, QLocale("en_US"))
+    if not name:
+        raise CheckFailed("time-zone names missing (ICU zone data)")
+    return f"collation, case mapping, code pages, time-zone names ({name})"
 
 
 def _icons() -> str:

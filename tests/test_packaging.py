@@ -8,6 +8,7 @@ is .ci/packaging-smoke; sizes and start-up times are bench/packaging_budget.py.
 from __future__ import annotations
 
 import importlib.util
+import os
 import plistlib
 import py_compile
 import shutil
@@ -291,3 +292,62 @@ def test_build_script_explains_itself() -> None:
     )
     assert result.returncode == 0
     assert "--nsis" in result.stdout
+
+
+# --- Linux: Qt's ICU data trimmed to what Qt uses ----------------------------------------------------
+
+icu_trim = load("icu_trim")
+
+
+@pytest.mark.parametrize(
+    ("item", "dropped"),
+    [
+        ("uprops.icu", False),  # character properties: case mapping
+        ("ucase.icu", False),
+        ("cnvalias.icu", False),  # code pages
+        ("ibm-5348_P100-1997.cnv", False),
+        ("root.res", False),
+        ("en.res", False),
+        ("pool.res", False),
+        ("supplementalData.res", False),
+        ("zoneinfo64.res", False),
+        ("coll/root.res", False),  # the root collation orders Indian scripts too
+        ("coll/ucadata.icu", False),
+        ("zone/en.res", False),
+        ("zone/tzdbNames.res", False),
+        ("hi.res", True),  # other locales fall back to root/English
+        ("en_IN.res", True),
+        ("zh_Hant_TW.res", True),
+        ("coll/sv.res", True),
+        ("zone/hi.res", True),
+        ("curr/en.res", True),  # never asked for by Qt
+        ("lang/root.res", True),
+        ("brkitr/word.brk", True),
+        ("translit/root.res", True),
+    ],
+)
+def test_icu_trim_keeps_what_qt_uses(item: str, dropped: bool) -> None:
+    assert icu_trim.is_dropped(item) is dropped
+
+
+def _venv_icu_data() -> Path | None:
+    from PySide6 import __file__ as pyside_init
+
+    found = sorted((Path(pyside_init).parent / "Qt" / "lib").glob("libicudata.so.*"))
+    return found[0] if found else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux wheels bundle ICU")
+def test_trimmed_icu_serves_every_use_qt_makes_of_it(tmp_path: Path) -> None:
+    library = _venv_icu_data()
+    if library is None or not all(shutil.which(tool) for tool in ("icupkg", "objcopy", "nm", "cc")):
+        pytest.skip("needs PySide6's libicudata and icupkg (icu-devtools), objcopy, nm, cc")
+    trimmed = icu_trim.trim(library, tmp_path)
+    assert trimmed.stat().st_size < library.stat().st_size / 3
+    probe = "from desktop_app.selfcheck import _qt_text_data; print(_qt_text_data())"
+    env = dict(os.environ, LD_PRELOAD=str(trimmed), QT_QPA_PLATFORM="offscreen")
+    command = [sys.executable, "-c", probe]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "collation, case mapping, code pages, time-zone names (India Standard Time)" in result.stdout
