@@ -183,6 +183,15 @@ def normalise_number_text(text: str, default_region: str | None = DEFAULT_REGION
 
 def normalise_fast(text: str, default_region: str | None = DEFAULT_REGION) -> str:
     """Only the E.164 string: the bulk path for campaigns. Raises NumberError like ``normalise``."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        # Most rows of a list: one parse and one validity check, nothing else. Anything unusual
+        # (invalid, an extension, the 00-retry) falls through to the full path for its reason.
+        try:
+            number = phonenumbers.parse(text, _region_code(default_region))
+        except NumberParseException:
+            number = None
+        if number is not None and not number.extension and phonenumbers.is_valid_number(number):
+            return _e164(number)
     if _URI_SCHEME.match(text):
         return normalise(text, default_region).e164
     number, _extension = _parse_valid(text, default_region)

@@ -14,12 +14,11 @@ from desktop_app.campaigns.checker import (
     check_file,
     check_rows,
     do_not_call_from_settings,
-    e164_if_plainly_valid,
     export_rejected_csv,
 )
 from desktop_app.campaigns.importer import RawRow, extract, read_text
 from desktop_app.credentials import ProfileStore
-from desktop_app.numbers import NumberError, normalise_fast
+from desktop_app.numbers import NumberError, ParsedNumber, check, normalise_fast
 
 LIST = """Name,Mobile
 Asha,098765 43210
@@ -99,18 +98,11 @@ def test_check_file_reads_maps_and_checks_in_one_go(tmp_path: Path) -> None:
     ),
     region=st.sampled_from(["IN", "GB", "US", "DE"]),
 )
-def test_bulk_fast_path_agrees_with_numbers_module(text: str, region: str) -> None:
-    fast = e164_if_plainly_valid(text, region)
+def test_the_bulk_path_agrees_with_the_full_normalisation(text: str, region: str) -> None:
+    full = check(text, region)
     try:
-        careful = normalise_fast(text, region)
-    except NumberError:
-        careful = None
-    assert fast is None or fast == careful
-
-
-def test_bulk_fast_path_takes_the_common_forms_and_leaves_the_rest_to_numbers() -> None:
-    assert e164_if_plainly_valid("098765 43210", "IN") == "+919876543210"
-    assert e164_if_plainly_valid("+91-98765-43210", "IN") == "+919876543210"
-    assert e164_if_plainly_valid("tel:+919876543210", "IN") is None
-    assert e164_if_plainly_valid("98765 43210 ext 12", "IN") is None
-    assert e164_if_plainly_valid("12345", "IN") is None
+        fast = normalise_fast(text, region)
+    except NumberError as error:
+        assert isinstance(full, NumberError) and error.reason == full.reason
+    else:
+        assert isinstance(full, ParsedNumber) and fast == full.e164

@@ -7,20 +7,13 @@ The rejected rows (with the reason) can be exported as CSV for the person who ma
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import phonenumbers
-
 from desktop_app.campaigns.importer import RawRow, extract, guess_columns, read_file
 from desktop_app.numbers import NumberError, normalise_fast
-
-# Digits and the usual separators only: a strict subset of what numbers.normalise_fast takes
-# straight to phonenumbers (no letters, schemes or extensions).
-_PLAIN_DIGITS = re.compile(r"[\d\s+\-.()]+")
 
 DO_NOT_CALL_PREF = "campaign_do_not_call"  # list of numbers managed in settings
 DO_NOT_CALL_FILE_PREF = "campaign_do_not_call_file"  # path of a file with one number per line
@@ -62,23 +55,6 @@ class CheckResult:
         }
 
 
-def e164_if_plainly_valid(text: str, region: str | None) -> str | None:
-    """``numbers.normalise_fast``'s own steps for the common case of a plain, valid number.
-
-    None means "let ``numbers`` decide" (anything unusual, invalid, or needing its 00-retry), so
-    results never differ from it; a test checks that. Saves ~9% on 100,000 rows.
-    """
-    if not _PLAIN_DIGITS.fullmatch(text):
-        return None
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if number.extension or not phonenumbers.is_valid_number(number):
-        return None
-    return f"+{number.country_code}{phonenumbers.national_significant_number(number)}"
-
-
 def check_rows(
     raw_rows: Iterable[RawRow], default_region: str | None = "IN", do_not_call: Iterable[str] = ()
 ) -> CheckResult:
@@ -87,10 +63,9 @@ def check_rows(
     result = CheckResult()
     valid, rejected = result.valid, result.rejected
     first_line: dict[str, int] = {}
-    region = default_region.upper() if default_region else None
     for row in raw_rows:
         try:
-            e164 = e164_if_plainly_valid(row.raw, region) or normalise_fast(row.raw, default_region)
+            e164 = normalise_fast(row.raw, default_region)
         except NumberError as error:
             reason = error.reason if row.raw.strip() else "No number in this row."
             rejected.append(RejectedRow(row.line, row.raw, row.label, "invalid", reason))
