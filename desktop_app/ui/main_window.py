@@ -39,6 +39,7 @@ from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
 from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
+from desktop_app.ui.campaigns_view import CampaignsView
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
 from desktop_app.ui.history_view import HistoryView
@@ -63,15 +64,6 @@ SHORTCUTS = (
     ("F1", "This list"),
     ("Ctrl+Q", "Quit"),
 )
-
-
-def _load_campaigns_view() -> type | None:
-    """The Campaigns view is built separately; the window works without it."""
-    try:
-        from desktop_app.ui.campaigns_view import CampaignsView
-    except ImportError:
-        return None
-    return CampaignsView
 
 
 class MainWindow(QMainWindow):
@@ -205,12 +197,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history_view, icons.icon("history"), "&History")
         self.tabs.setTabToolTip(0, "Place a call (Ctrl+D)")
         self.tabs.setTabToolTip(1, "Calls placed so far (Ctrl+H)")
-        self.campaigns_view = None
-        view_class = _load_campaigns_view()
-        if view_class is not None:
-            self.campaigns_view = view_class(resolve_profile=self.resolve_profile, parent=self)
-            self.tabs.addTab(self.campaigns_view, icons.icon("campaigns"), "&Campaigns")
-            self.tabs.setTabToolTip(2, "Bulk IVR campaigns from a contact list (Ctrl+K)")
+        self.campaigns_view = CampaignsView(resolve_profile=self.resolve_profile, parent=self)
+        self.tabs.addTab(self.campaigns_view, icons.icon("campaigns"), "&Campaigns")
+        self.tabs.setTabToolTip(2, "Bulk IVR campaigns from a contact list (Ctrl+K)")
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         main_page = QWidget()
@@ -254,8 +243,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Dial", "Ctrl+D", lambda: self.tabs.setCurrentIndex(0), "call")
         self._action(view_menu, "&History", "Ctrl+H", lambda: self.tabs.setCurrentIndex(1), "history")
-        if self.campaigns_view is not None:
-            self._action(view_menu, "&Campaigns", "Ctrl+K", lambda: self.tabs.setCurrentIndex(2), "campaigns")
+        self._action(view_menu, "&Campaigns", "Ctrl+K", lambda: self.tabs.setCurrentIndex(2), "campaigns")
         self._action(view_menu, "&Refresh history", "F5", self.history_view.refresh, None)
 
         help_menu = bar.addMenu("&Help")
@@ -294,8 +282,7 @@ class MainWindow(QMainWindow):
         self.profiles_button.setIcon(icons.icon("profile"))
         self.tabs.setTabIcon(0, icons.icon("call"))
         self.tabs.setTabIcon(1, icons.icon("history"))
-        if self.campaigns_view is not None:
-            self.tabs.setTabIcon(2, icons.icon("campaigns"))
+        self.tabs.setTabIcon(2, icons.icon("campaigns"))
         self.form.apply_theme()
         self.status_panel.apply_theme()
         self.history_view.apply_theme()
@@ -688,8 +675,7 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()
-        if self.campaigns_view is not None and hasattr(self.campaigns_view, "shutdown"):
-            finished = self.campaigns_view.shutdown() is not False and finished  # pauses a running campaign
+        finished = self.campaigns_view.shutdown() is not False and finished  # pauses a running campaign
         self.stop_demo()
         return finished
 
