@@ -10,7 +10,7 @@ Run it with the Python that has OpDial and PyInstaller installed (``pip install 
 - Windows: ``dist/OpDial-<version>-setup.exe`` (NSIS, per user) and a zip of the onedir.
 - macOS:   ``dist/OpDial.app`` and ``dist/OpDial-<version>-macos-<arch>.dmg`` (``packaging/dmg.sh``; signing
            and notarisation when their environment variables are set).
-- Linux:   ``dist/OpDial-<version>-linux-<arch>.tar.gz`` of the onedir.
+- Linux:   ``dist/OpDial-<version>-linux-<arch>.tar.xz`` of the onedir.
 
 Every build ends with ``opdial --self-check`` run on the result (offscreen when there is no display).
 """
@@ -84,7 +84,7 @@ def makensis(onedir: Path, out_dir: Path) -> Path:
 
 
 def archive(onedir: Path, out_dir: Path) -> Path:
-    """The onedir as one file: zip on Windows, tar.gz elsewhere (keeps symlinks and exec bits)."""
+    """The onedir as one file: zip on Windows, tar.xz elsewhere (keeps symlinks and exec bits)."""
     meta = opdial_build.app_metadata()
     system = {"win32": "windows", "darwin": "macos"}.get(sys.platform, sys.platform.rstrip("0123456789"))
     stem = f"{meta.name}-{meta.version}-{system}-{platform.machine().lower()}"
@@ -94,8 +94,8 @@ def archive(onedir: Path, out_dir: Path) -> Path:
             for file in sorted(onedir.rglob("*")):
                 zf.write(file, Path(onedir.name) / file.relative_to(onedir))
     else:
-        path = out_dir / f"{stem}.tar.gz"
-        with tarfile.open(path, "w:gz", compresslevel=9) as tf:
+        path = out_dir / f"{stem}.tar.xz"
+        with tarfile.open(path, "w:xz", preset=6) as tf:
             tf.add(onedir, arcname=onedir.name)
     return path
 
