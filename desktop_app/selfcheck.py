@@ -264,7 +264,7 @@ def _build_main_window() -> str:
         finally:
             if saved is None:
                 os.environ.pop("OPDIAL_DATA_DIR", None)
-    return f"{kind} built offscreen ({title!r})"
+    return f"{kind} built, not shown ({title!r}, {app.platformName()} platform)"
 
 
 def _new_main_window():  # -> QMainWindow
