@@ -20,17 +20,15 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_app import APP_ID, config
-from desktop_app.api.client import UnsafeUrlError
-from desktop_app.api.client import validate_api_url as _validate_api_url
 from desktop_app.api.models import DEFAULT_API_URL, Account
+from desktop_app.api.urls import UnsafeUrlError
+from desktop_app.api.urls import validate_api_url as _validate_api_url
+
+if TYPE_CHECKING:  # keyring costs ~90 ms to import: loaded only when a secret is needed
+    from keyring.backend import KeyringBackend
 
 ENV_PREFIX = "OPDIAL_"
 ENV_API_KEY = "OPDIAL_API_KEY"
@@ -372,6 +370,12 @@ _UNUSABLE_BACKEND_NAMES = {
 }
 
 
+def _is_chainer(backend: KeyringBackend) -> bool:
+    from keyring.backends.chainer import ChainerBackend
+
+    return isinstance(backend, ChainerBackend)
+
+
 def _class_path(backend: KeyringBackend) -> str:
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
@@ -393,7 +397,7 @@ def _is_secure(backend: KeyringBackend) -> bool:
     path = _class_path(backend)
     if path in _SECURE_BACKENDS:
         return _priority(backend) > 0
-    if isinstance(backend, ChainerBackend) or path in _UNUSABLE_BACKEND_NAMES:
+    if _is_chainer(backend) or path in _UNUSABLE_BACKEND_NAMES:
         return False
     if path.startswith("keyrings.alt."):
         return False
@@ -404,7 +408,7 @@ def _is_secure(backend: KeyringBackend) -> bool:
 
 def _unwrap(backend: KeyringBackend) -> KeyringBackend:
     """A chainer stands for its best secure member (never its plaintext ones)."""
-    if isinstance(backend, ChainerBackend):
+    if _is_chainer(backend):
         for member in getattr(backend, "backends", []):
             if _is_secure(member):
                 return member
@@ -415,7 +419,7 @@ def describe_backend(backend: KeyringBackend) -> str:
     path = _class_path(backend)
     if path in _SECURE_BACKENDS:
         return _SECURE_BACKENDS[path]
-    if isinstance(backend, ChainerBackend):
+    if _is_chainer(backend):
         return _UNUSABLE_BACKEND_NAMES["keyring.backends.chainer.ChainerBackend"]
     if path in _UNUSABLE_BACKEND_NAMES:
         return _UNUSABLE_BACKEND_NAMES[path]
@@ -450,6 +454,18 @@ def _linux_secret_service_reason() -> str:
     return ""
 
 
+def _default_keyring() -> KeyringBackend:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def _keyring_errors() -> Any:  # the keyring.errors module
+    import keyring.errors
+
+    return keyring.errors
+
+
 class SecretStore:
     """The x-api-key and secret_token of each profile, in the OS keyring only.
 
@@ -468,7 +484,7 @@ class SecretStore:
     def backend(self) -> KeyringBackend:
         with self._lock:
             if self._backend is None:
-                chosen = self._given if self._given is not None else keyring.get_keyring()
+                chosen = self._given if self._given is not None else _default_keyring()
                 self._backend = _unwrap(chosen)
             return self._backend
 
@@ -531,7 +547,7 @@ class SecretStore:
         for kind in ("api_key", "secret_token"):
             try:
                 backend.delete_password(SECRET_SERVICE_NAME, _username(profile, kind))
-            except keyring.errors.PasswordDeleteError:
+            except _keyring_errors().PasswordDeleteError:
                 pass  # nothing stored: already deleted
             except Exception as exc:
                 raise _wrap(exc) from exc
@@ -567,7 +583,7 @@ def _username(profile: str, kind: Literal["api_key", "secret_token"] | str) -> s
 
 def _wrap(exc: Exception) -> KeyringUnavailable:
     reason = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, keyring.errors.KeyringLocked) or "locked" in reason.lower():
+    if isinstance(exc, _keyring_errors().KeyringLocked) or "locked" in reason.lower():
         hint = "The keyring is locked: unlock it (log in to the desktop session, or open your keyring app)."
     else:
         hint = _how_to_fix()

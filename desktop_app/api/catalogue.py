@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from desktop_app.api.models import Problem
 from desktop_app.api.redaction import Redactor
 
@@ -270,6 +268,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def classify_exception(exc: BaseException, redactor: Redactor | None = None) -> Problem:
     """A transport failure (no HTTP answer) as a Problem."""
+    import httpx  # only once something went wrong: keeps the catalogue cheap to import
+
     raw = (redactor or Redactor()).text(f"{type(exc).__name__}: {exc}")
     chain = _causes(exc)
     text = " ".join(str(e) for e in chain).lower()
@@ -294,4 +294,6 @@ def classify_exception(exc: BaseException, redactor: Redactor | None = None) -> 
 
 def was_sent(exc: BaseException) -> bool:
     """Whether a failed attempt may have reached MyOperator (so its outcome is unknown)."""
+    import httpx
+
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)

@@ -7,14 +7,12 @@ answering a retry therefore means the first attempt was accepted.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
 import ssl
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +22,6 @@ import httpx
 from desktop_app import APP_NAME, __version__
 from desktop_app.api import catalogue
 from desktop_app.api.models import (
-    DEFAULT_API_URL,
     Account,
     CallRequest,
     Outcome,
@@ -33,55 +30,21 @@ from desktop_app.api.models import (
     build_headers,
 )
 from desktop_app.api.redaction import Redactor, register_secret
+from desktop_app.api.urls import UnsafeUrlError, is_loopback_host, validate_api_url
+
+__all__ = [
+    "ObdClient",
+    "Timeouts",
+    "UnsafeUrlError",
+    "is_loopback_host",
+    "make_http_client",
+    "validate_api_url",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 1_000_000  # MyOperator answers in a few hundred bytes; more is not an answer
 MAX_RETRY_AFTER_S = 60.0  # a longer wait is reported to the caller instead of blocking a click
-
-
-class UnsafeUrlError(ValueError):
-    """The API URL would send credentials in clear text (or is not a URL at all)."""
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for this computer: localhost, 127.0.0.0/8 and ::1."""
-    host = host.strip().strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def validate_api_url(url: str) -> str:
-    """The one rule for where credentials may go: HTTPS, or plain http to this computer (the sandbox).
-
-    Returns the URL stripped, or raises UnsafeUrlError with a sentence for the user.
-    """
-    text = (url or "").strip()
-    if not text:
-        raise UnsafeUrlError(f"The API URL is empty. Use the MyOperator endpoint: {DEFAULT_API_URL}")
-    if any(ch.isspace() for ch in text):
-        raise UnsafeUrlError(f"The API URL {text!r} contains spaces. Check it for typos.")
-    parts = urllib.parse.urlsplit(text)
-    try:
-        host = parts.hostname or ""
-    except ValueError:
-        host = ""
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise UnsafeUrlError(
-            f"The API URL {text!r} is not a web address. It must look like {DEFAULT_API_URL}"
-        )
-    if parts.username or parts.password:
-        raise UnsafeUrlError("The API URL must not contain a user name or password.")
-    if parts.scheme.lower() == "http" and not is_loopback_host(host):
-        raise UnsafeUrlError(
-            f"The API URL {text!r} uses plain http, which would send the secret token unencrypted. "
-            "Use https: plain http is only allowed to this computer (the sandbox, e.g. http://127.0.0.1:8080)."
-        )
-    return text
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ Nothing of the demo reaches the keyring or the settings file; ``stop()`` shuts t
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from desktop_app.api.catalogue import PROBLEMS
 from desktop_app.credentials import Profile, Resolved
-from desktop_app.sandbox.server import DEMO_TRIGGERS, DemoTrigger, SandboxServer
+
+if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a demo starts
+    from desktop_app.sandbox.server import DemoTrigger
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +22,8 @@ DEMO_COLOR = "#ef6c00"
 
 class DemoSession:
     def __init__(self) -> None:
+        from desktop_app.sandbox.server import SandboxServer
+
         self.server = SandboxServer()
         self.resolved: Resolved | None = None
 
@@ -66,6 +71,8 @@ def trigger_text(trigger: DemoTrigger) -> str:
 
 def try_these() -> list[tuple[str, str]]:
     """(number, description) for every demo trigger, for the "try these" hint."""
+    from desktop_app.sandbox.server import DEMO_TRIGGERS
+
     return [(t.number, trigger_text(t)) for t in DEMO_TRIGGERS]
 
 

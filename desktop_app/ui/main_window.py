@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -32,14 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME, __version__, credentials
-from desktop_app.api.client import ObdClient, is_loopback_host
 from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
+from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
 from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
-from desktop_app.ui.campaigns_view import CampaignsView
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
 from desktop_app.ui.history_view import HistoryView
@@ -47,6 +47,10 @@ from desktop_app.ui.profiles_dialog import ProfilesDialog
 from desktop_app.ui.status_panel import ShownResult, StatusPanel
 from desktop_app.ui.widgets import label_widget, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
+
+if TYPE_CHECKING:
+    from desktop_app.api.client import ObdClient
+    from desktop_app.ui.campaigns_view import CampaignsView
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,12 @@ SHORTCUTS = (
     ("F1", "This list"),
     ("Ctrl+Q", "Quit"),
 )
+
+
+def _default_client(resolved: Resolved) -> ObdClient:
+    from desktop_app.api.client import ObdClient  # httpx: loaded with the first call, not at start-up
+
+    return ObdClient(resolved.account)
 
 
 class MainWindow(QMainWindow):
@@ -91,7 +101,7 @@ class MainWindow(QMainWindow):
         self.secrets = secrets or SecretStore()
         self.history = history or History()
         self.env = env if env is not None else os.environ
-        self.client_factory = client_factory or (lambda resolved: ObdClient(resolved.account))
+        self.client_factory = client_factory or _default_client
         self.demo_session: DemoSession | None = None
         self.resolved: Resolved | None = None
         self.resolve_error: str | None = None
@@ -154,10 +164,7 @@ class MainWindow(QMainWindow):
         label_widget(
             self.try_button, "Try these numbers", "Numbers that make the sandbox answer with each error"
         )
-        self.try_menu = QMenu(self.try_button)
-        for number, text in try_these():
-            action = self.try_menu.addAction(text)
-            action.triggered.connect(lambda _=False, n=number: self._try_number(n))
+        self.try_menu = QMenu(self.try_button)  # filled when the demo is on (it loads the sandbox)
         self.try_button.setMenu(self.try_menu)
         banner_layout = QHBoxLayout(self.sandbox_banner)
         banner_layout.setContentsMargins(10, 4, 10, 4)
@@ -197,8 +204,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history_view, icons.icon("history"), "&History")
         self.tabs.setTabToolTip(0, "Place a call (Ctrl+D)")
         self.tabs.setTabToolTip(1, "Calls placed so far (Ctrl+H)")
-        self.campaigns_view = CampaignsView(resolve_profile=self.resolve_profile, parent=self)
-        self.tabs.addTab(self.campaigns_view, icons.icon("campaigns"), "&Campaigns")
+        # The Campaigns view is the heaviest page and most shifts never open it: built on first use.
+        self._campaigns_view: CampaignsView | None = None
+        self.campaigns_page = QWidget()
+        self.campaigns_page.setAccessibleName("Campaigns")
+        QVBoxLayout(self.campaigns_page).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.campaigns_page, icons.icon("campaigns"), "&Campaigns")
         self.tabs.setTabToolTip(2, "Bulk IVR campaigns from a contact list (Ctrl+K)")
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
@@ -416,6 +427,7 @@ class MainWindow(QMainWindow):
         self.sandbox_banner.setVisible(sandbox)
         self.try_button.setVisible(demo)
         if demo:
+            self._fill_try_menu()
             self.sandbox_label.setText(f"SANDBOX — no real calls. {DEMO_INTRO}")
         elif sandbox:
             self.sandbox_label.setText("SANDBOX — no real calls: this profile's API URL is on this computer.")
@@ -621,9 +633,28 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def _fill_try_menu(self) -> None:
+        if self.try_menu.isEmpty():
+            for number, text in try_these():
+                action = self.try_menu.addAction(text)
+                action.triggered.connect(lambda _=False, n=number: self._try_number(n))
+
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.history_view:
             self.history_view.refresh()
+        elif self.tabs.widget(index) is self.campaigns_page:
+            _ = self.campaigns_view
+
+    @property
+    def campaigns_view(self) -> CampaignsView:
+        if self._campaigns_view is None:
+            from desktop_app.ui import campaigns_view  # built on first use, so imported then too
+
+            self._campaigns_view = campaigns_view.CampaignsView(
+                resolve_profile=self.resolve_profile, parent=self.campaigns_page
+            )
+            self.campaigns_page.layout().addWidget(self._campaigns_view)
+        return self._campaigns_view
 
     # ------------------------------------------------------------------------------------------
     # help
@@ -675,7 +706,8 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()
-        finished = self.campaigns_view.shutdown() is not False and finished  # pauses a running campaign
+        if self._campaigns_view is not None:  # pauses a running campaign
+            finished = self._campaigns_view.shutdown() is not False and finished
         self.stop_demo()
         return finished
 
