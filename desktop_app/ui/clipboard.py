@@ -16,7 +16,6 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 
 from desktop_app.links import LinkError, LinkIntake, parse_intake
 from desktop_app.numbers import NumberError
-from desktop_app.ui.link_confirm import ask_before_calling
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +87,8 @@ def dial_clipboard(window, clipboard: QClipboard | None = None, *, tick_ms: int 
     except NumberError as error:
         window.show_intake_error(f"the clipboard holds no callable number. {error.reason}")
         return None
+    from desktop_app.ui.link_confirm import ask_before_calling  # first use: keeps start-up light
+
     return ask_before_calling(window, intake, 0, origin=where, tick_ms=tick_ms)
 
 

@@ -26,7 +26,6 @@ from PySide6.QtGui import QAction, QFileOpenEvent, QKeySequence
 from desktop_app.links import parse_intake
 from desktop_app.numbers import NumberError
 from desktop_app.ui.clipboard import WINDOW_SHORTCUT, GlobalHotkey, dial_clipboard
-from desktop_app.ui.link_confirm import ask_before_calling, profile_countdown
 from desktop_app.ui.single_instance import SingleInstance
 from desktop_app.ui.tray import PREF_START_IN_TRAY, CloseToTray, Tray, tray_available
 
@@ -86,6 +85,8 @@ def handle_intake(window, text: str) -> None:
     except NumberError as error:
         window.show_intake_error(error.reason)
         return
+    from desktop_app.ui.link_confirm import ask_before_calling, profile_countdown  # first link only
+
     ask_before_calling(window, intake, profile_countdown(window))
 
 
