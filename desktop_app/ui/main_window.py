@@ -43,7 +43,6 @@ from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
 from desktop_app.ui.history_view import HistoryView
-from desktop_app.ui.profiles_dialog import ProfilesDialog
 from desktop_app.ui.status_panel import ShownResult, StatusPanel
 from desktop_app.ui.widgets import label_widget, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
@@ -434,6 +433,8 @@ class MainWindow(QMainWindow):
 
     def open_profiles(self) -> None:
         current = self.profile_combo.currentText()
+        from desktop_app.ui.profiles_dialog import ProfilesDialog  # first use only: start-up stays light
+
         dialog = ProfilesDialog(self.store, self.secrets, self, select=current)
         dialog.profiles_changed.connect(self.reload_profiles)
         self.profiles_dialog = dialog  # reachable by tests and the launcher
