@@ -125,9 +125,8 @@ def main() -> int:
         window.status_panel.details_toggle.setChecked(False)
         window.tabs.setCurrentWidget(window.history_view)
         save(window, "history", scheme)
-        if window.campaigns_view is not None:
-            window.tabs.setCurrentWidget(window.campaigns_view)
-            save(window, "campaigns", scheme)
+        window.tabs.setCurrentWidget(window.campaigns_page)
+        save(window, "campaigns", scheme)
 
         dialog = ProfilesDialog(store, secrets, window, select="Acme Sales")
         dialog.resize(820, 620)
