@@ -217,7 +217,7 @@ class _Reporter:
             return
         self.last_at, self.last_status = now, progress.status
         s = progress.summary
-        eta = f", about {_duration(progress.eta_s)} left" if progress.eta_s else ""
+        eta = f", {progress.eta_text}" if progress.eta_text else ""
         line = f"[{progress.status}] {s.accepted} accepted, {s.rejected} rejected, {s.failed} failed, "
         line += f"{s.pending} to go; {progress.rate_per_min:.0f}/min{eta}"
         if progress.message:
@@ -299,16 +299,6 @@ def _result_counts(summary: Any) -> str:
 def _start_text(settings: Any) -> str:
     pace = f"{settings.rate_per_min:g} calls/min" if settings.rate_per_min else "no pacing"
     return f"{pace}, {settings.concurrency} at a time, calling window {settings.calling_window}."
-
-
-def _duration(seconds: float | None) -> str:
-    if not seconds:
-        return "0 s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _say(out: Any, text: str) -> None:

@@ -54,6 +54,20 @@ class Progress:
     status: str
     message: str = ""
 
+    @property
+    def eta_text(self) -> str:
+        """The time left in words ("about 4 min left"), or "" when unknown; one wording for CLI and window."""
+        seconds = self.eta_s
+        if not seconds:
+            return ""
+        if seconds < 90:
+            shown = f"{seconds:.0f} s"
+        elif seconds < 5400:
+            shown = f"{seconds / 60:.0f} min"
+        else:
+            shown = f"{seconds / 3600:.1f} h"
+        return f"about {shown} left"
+
 
 @dataclass(frozen=True)
 class RunResult:

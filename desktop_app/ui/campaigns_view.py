@@ -785,7 +785,7 @@ class CampaignsView(QWidget):
             return
         self._show_summary(progress.summary, progress.message)
         rate = f"{progress.rate_per_min:.0f} calls/min"
-        eta = f" · about {_duration(progress.eta_s)} left" if progress.eta_s else ""
+        eta = f" · {progress.eta_text}" if progress.eta_text else ""
         self.rate_label.setText(rate + eta)
         if self.rows_model.state_filter is None and not self.rows_model.search:
             self.rows_model.refresh_rows()
@@ -933,13 +933,3 @@ def _make_runner(path: Path, resolved: Any, settings: CampaignSettings, on_progr
 def _last_line(error: str) -> str:
     lines = [line for line in error.strip().splitlines() if line.strip()]
     return lines[-1] if lines else error
-
-
-def _duration(seconds: float | None) -> str:
-    if not seconds:
-        return "0 s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
