@@ -148,8 +148,9 @@ def test_windows_version_file_carries_the_numbers_and_strings() -> None:
     assert strings == build_info.windows_version_strings(META)
 
 
+@pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version-resource tools need Windows")
 def test_windows_version_file_round_trips_through_pyinstaller(tmp_path: Path) -> None:
-    versioninfo = pytest.importorskip("PyInstaller.utils.win32.versioninfo")
+    from PyInstaller.utils.win32 import versioninfo
     path = tmp_path / "version.txt"
     path.write_text(build_info.windows_version_file(META), encoding="utf-8")
     info = versioninfo.load_version_info_from_text_file(str(path))
