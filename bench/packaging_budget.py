@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bare hello window onedir: {tree_size(hello_dir) / MB:.1f} MB")
 
     env = dict(os.environ, OPDIAL_EXIT_AFTER_SHOWN="1")
+    # An installed OpDial runs from bytecode (pip and PyInstaller compile it): let the warm-up run
+    # write .pyc files, or every timed source run would recompile every module from scratch.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="opdial-bench-") as data:
