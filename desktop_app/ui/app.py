@@ -142,11 +142,9 @@ def deliver_intake(window, text: str) -> None:
 
 
 def _make_launcher():
-    """The launcher (single instance, tray, links), when it is part of this build."""
-    try:
-        from desktop_app.ui.launcher import Launcher
-    except ImportError:
-        return None
+    """The launcher: single instance, tray, links."""
+    from desktop_app.ui.launcher import Launcher
+
     return Launcher()
 
 
