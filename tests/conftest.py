@@ -39,6 +39,17 @@ def sandbox() -> Iterator:
         yield server
 
 
+@pytest.fixture
+def sandbox_env(sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The sandbox's OPDIAL_* variables, set in the environment (automation with no profile)."""
+    from desktop_app.sandbox.server import environment
+
+    values = environment(sandbox)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
 def secret_service_required() -> bool:
     return os.environ.get("OPDIAL_SECRET_SERVICE") == "1"
 

@@ -21,21 +21,6 @@ SUMMARY_KEYS += ["failed", "pending"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def sandbox_env(sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    account = sandbox.account
-    values = {
-        "OPDIAL_API_URL": sandbox.url,
-        "OPDIAL_API_KEY": account.api_key,
-        "OPDIAL_SECRET_TOKEN": account.secret_token,
-        "OPDIAL_COMPANY_ID": account.company_id,
-        "OPDIAL_PUBLIC_IVR_ID": account.public_ivr_id,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
 def _list_file(tmp_path: Path, phones: list[str], extra: str = "") -> Path:
     path = tmp_path / "contacts.csv"
     body = "".join(f"Contact {i},{p}\n" for i, p in enumerate(phones))

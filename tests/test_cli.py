@@ -18,15 +18,8 @@ CUSTOMER = "+919876543210"
 
 
 @pytest.fixture
-def env_account(sandbox, monkeypatch):
+def env_account(sandbox, sandbox_env):
     """Credentials from the environment, as automation would pass them (no profile at all)."""
-    config = sandbox.config
-    monkeypatch.setenv("OPDIAL_API_URL", sandbox.url)
-    monkeypatch.setenv("OPDIAL_API_KEY", config.api_key)
-    monkeypatch.setenv("OPDIAL_SECRET_TOKEN", config.secret_token)
-    monkeypatch.setenv("OPDIAL_COMPANY_ID", config.company_id)
-    monkeypatch.setenv("OPDIAL_PUBLIC_IVR_ID", config.public_ivr_id)
-    monkeypatch.setenv("OPDIAL_USER_ID", config.default_user_id)
     return sandbox
 
 

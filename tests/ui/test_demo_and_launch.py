@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt
 
 from desktop_app import config
+from desktop_app.sandbox.server import environment
 from desktop_app.ui.app import parse_args
 from desktop_app.ui.demo import DEMO_PROFILE_NAME
 from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, place
@@ -68,15 +69,8 @@ def test_first_run_screen_without_profiles_or_environment(qtbot, make_window):
 
 
 def test_environment_credentials_skip_first_run_and_enter_places_one_user_dial(qtbot, make_window, sandbox):
-    account = sandbox.account
-    env = {
-        "OPDIAL_API_URL": account.api_url,
-        "OPDIAL_API_KEY": account.api_key,
-        "OPDIAL_SECRET_TOKEN": account.secret_token,
-        "OPDIAL_COMPANY_ID": account.company_id,
-        "OPDIAL_PUBLIC_IVR_ID": account.public_ivr_id,
-        "OPDIAL_USER_ID": DEMO_USER_ID,
-    }
+    env = environment(sandbox)  # the sandbox's OPDIAL_* variables, the demo agent's user id included
+    assert env["OPDIAL_USER_ID"] == DEMO_USER_ID
     window = make_window(env=env)
 
     assert window.pages.currentWidget() is window.main_page
