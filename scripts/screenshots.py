@@ -37,7 +37,6 @@ def main() -> int:
         del os.environ[name]
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from keyring.backend import KeyringBackend
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
@@ -47,23 +46,7 @@ def main() -> int:
     from desktop_app.ui import theme
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.profiles_dialog import ProfilesDialog
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-        name = "screenshot keyring (in memory)"  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.data: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.data.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.data[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.data.pop((service, username), None)
+    from tests.keyring_double import MemoryKeyring  # never the developer's own keyring
 
     app = QApplication.instance() or QApplication(["OpDial"])
     store, secrets = ProfileStore(), SecretStore(MemoryKeyring())

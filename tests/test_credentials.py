@@ -27,32 +27,10 @@ from desktop_app.credentials import (
     validate_api_url,
 )
 from desktop_app.history import History
+from tests.keyring_double import MemoryKeyring
 
 API_KEY = "test-api-key-7f3a9c"
 SECRET_TOKEN = "test-secret-token-51be02"
-
-
-class MemoryKeyring(KeyringBackend):
-    """Test double standing for an OS keyring where none exists (unit tests run without D-Bus).
-
-    The real Secret Service round trip is in test_keyring_secret_service.py.
-    """
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
 
 
 class LockedKeyring(MemoryKeyring):

@@ -9,33 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from keyring.backend import KeyringBackend
 
 from desktop_app.api.client import ObdClient
 from desktop_app.credentials import Profile, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History
+from tests.keyring_double import MemoryKeyring
 
 DEMO_USER_ID = "a1b2c3d4e5f60718"  # the sandbox's default agent
 CUSTOMER = "+919876543210"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A secure-looking keyring that lives in this process only."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 @pytest.fixture

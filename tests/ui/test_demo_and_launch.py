@@ -46,7 +46,7 @@ def test_demo_starts_a_loopback_sandbox_and_stops_it(qtbot, make_window, store, 
     settings = config.settings_path()
     assert store.names() == []
     assert not settings.exists() or DEMO_PROFILE_NAME not in settings.read_text()
-    assert keyring_backend.passwords == {}  # demo credentials never touch the keyring
+    assert keyring_backend.items == {}  # demo credentials never touch the keyring
 
 
 def test_try_these_fills_a_number_that_provokes_an_error(qtbot, make_window):

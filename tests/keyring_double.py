@@ -1,0 +1,30 @@
+"""An in-memory keyring backend: the test double for an OS keyring where none can be used.
+
+Unit and window tests run it so they need no D-Bus; the real Secret Service round trips are in
+``test_keyring_secret_service.py`` and ``test_cli.py``. ``scripts/screenshots.py`` uses it too, so
+taking screenshots never touches the developer's own keyring.
+"""
+
+from __future__ import annotations
+
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]  # "secure enough" by keyring's convention
+    name = "in-memory test keyring"  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
