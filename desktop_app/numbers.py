@@ -331,7 +331,11 @@ def _invalid_reason(number: PhoneNumber) -> NumberError:
         return NumberError(f"Wrong number of digits for {_where_for_code(code)}.")
     if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         return NumberError(f"Looks like a local number without its area code ({_place_for_code(code)}).")
-    return NumberError(f"No such number in {_place_for_code(code)}: numbers there do not start like that.")
+    # A possible length but no real number: most often a digit missing or extra in a mobile number.
+    return NumberError(
+        f"Not a valid number in {_place_for_code(code)}: check for a missing or extra digit "
+        "(numbers there do not look like this)."
+    )
 
 
 def _where(region: str | None) -> str:

@@ -86,7 +86,7 @@ def test_link_forms_become_e164(link: str, e164: str) -> None:
         ("tel:7042;phone-context=example.com", "7042 is a local number that only works inside example.com"),
         ("tel:12345", "Too short for a number in India (IN)."),
         ("tel:+999 1234567", "Unknown country code +999."),
-        ("tel:+91 55555 55555", "No such number in India (IN)"),
+        ("tel:+91 55555 55555", "Not a valid number in India (IN)"),
         ("tel:1-800-FLOWERS", "That is not a phone number: it has letters."),
         ("tel:+14155550123;ext=abc", "The extension 'abc' in the link is not a number."),
         ("lorem ipsum", "That is not a phone number: it has letters."),

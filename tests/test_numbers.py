@@ -83,8 +83,13 @@ def test_international_prefixes_and_other_countries(typed: str, region: str | No
         ("4155550123", None, "No country code: start with + and the country code."),
         ("4155550123", "XX", 'No country code, and the default country "XX" is unknown'),
         ("+1 415 555 0123 4567", "IN", "Too long for a +1 number (United States and others)."),
-        ("+91 55555 55555", "IN", "No such number in India (IN): numbers there do not start like that."),
-        ("+1 123 555 0123", "IN", "No such number in the +1 area (United States and others)"),
+        (
+            "+91 55555 55555",
+            "IN",
+            "Not a valid number in India (IN): check for a missing or extra digit "
+            "(numbers there do not look like this).",
+        ),
+        ("+1 123 555 0123", "IN", "Not a valid number in the +1 area (United States and others)"),
         ("9" * 300, "IN", "Too long to be a phone number."),
     ],
 )
