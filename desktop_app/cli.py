@@ -108,7 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     preview = commands.add_parser("preview", parents=[common], help="show a request without sending it")
     preview_sub = preview.add_subparsers(dest="preview_what", metavar="WHAT", required=True)
     preview_call = preview_sub.add_parser("call", parents=[common], help="preview a call request")
-    _add_call_kinds(preview_call.add_subparsers(dest="kind_name", metavar="KIND", required=True), common, "")
+    reveal = argparse.ArgumentParser(add_help=False)
+    reveal.add_argument(
+        "--reveal-secrets",
+        action="store_true",
+        help="put the real x-api-key and secret token in the curl command (masked otherwise)",
+    )
+    _add_call_kinds(
+        preview_call.add_subparsers(dest="kind_name", metavar="KIND", required=True),
+        argparse.ArgumentParser(add_help=False, parents=[common, reveal]),
+        "",
+    )
     preview.set_defaults(handler=cmd_preview)
 
     number = commands.add_parser("number", parents=[common], help="check and normalise a number or tel: link")
@@ -287,7 +297,12 @@ def cmd_preview(args: argparse.Namespace, out: Output) -> int:
         return prepared
     resolved, request = prepared
     preview = request_preview(request, resolved.account)
-    curl = render_curl(request, resolved.account)
+    reveal = getattr(args, "reveal_secrets", False)
+    curl = render_curl(request, resolved.account, reveal=reveal)
+    if reveal:
+        print(
+            "Warning: the curl command below contains the real secrets. Keep it to yourself.", file=out.stderr
+        )
     if out.as_json:
         out.json({"request": preview, "curl": curl})
     else:

@@ -100,6 +100,16 @@ def test_preview_shows_the_request_and_masked_curl_without_sending(capsys, env_a
     assert_no_secrets(out, env_account)
 
 
+def test_preview_reveals_the_real_secrets_only_when_asked_and_warns(capsys, env_account):
+    code, out, err = run(capsys, "preview", "call", "ivr", "--to", CUSTOMER, "--reveal-secrets")
+    assert code == 0 and env_account.received == []
+    curl = out[out.index("curl --request POST") :]
+    assert all(secret in curl for secret in secrets_of(env_account))
+    assert "real secrets" in err
+    # the JSON preview of the request itself stays masked either way
+    assert_no_secrets(out[: out.index("curl --request POST")], env_account)
+
+
 @pytest.mark.parametrize(
     ("text", "e164"),
     [

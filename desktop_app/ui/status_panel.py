@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -100,12 +101,12 @@ class ShownResult:
         lines += [f"{k}: {v}" for k, v in headers.items()]
         return "\n".join(lines) + "\n\n" + json.dumps(body, indent=2)
 
-    def curl(self) -> str:
+    def curl(self, *, reveal: bool = False) -> str:
         if self.account is None:
             return ""
         from desktop_app.api.curl import render_curl
 
-        return render_curl(self.outcome.request, self.account, reveal=False)
+        return render_curl(self.outcome.request, self.account, reveal=reveal)
 
     def details(self) -> str:
         outcome = self.outcome
@@ -187,6 +188,11 @@ class StatusPanel(QWidget):
             self.copy_details_button, "Copy details", "Copy the explanation, ids, request and answer as text"
         )
         self.copy_curl_button.clicked.connect(self.copy_curl)
+        # Real secrets only on explicit request: a right-click action that asks first.
+        reveal = QAction("Copy as curl with the real secrets…", self.copy_curl_button)
+        reveal.triggered.connect(self.copy_curl_with_secrets)
+        self.copy_curl_button.addAction(reveal)
+        self.copy_curl_button.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_details_button.clicked.connect(self.copy_details)
         actions = QHBoxLayout()
         actions.addWidget(self.details_toggle)
@@ -309,6 +315,21 @@ class StatusPanel(QWidget):
     def copy_curl(self) -> None:
         if self.current is not None:
             QGuiApplication.clipboard().setText(self.current.curl())
+
+    def copy_curl_with_secrets(self) -> None:
+        if self.current is None or self.current.account is None:
+            return
+        answer = QMessageBox.warning(
+            self,
+            "Copy the real secrets?",
+            "The command will contain this profile's x-api-key and secret token in plain text. Anyone "
+            "who sees it can place calls on your account.\n\nPaste it only into your own terminal, "
+            "never into a chat, e-mail or ticket.",
+            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            QGuiApplication.clipboard().setText(self.current.curl(reveal=True))
 
     def copy_details(self) -> None:
         if self.current is not None:

@@ -70,3 +70,22 @@ def test_only_a_revealed_password_field_shows_a_secret(qtbot, store, secrets, sa
     assert dialog.api_key.edit.displayText() == typed[0]
     assert _leaks(dialog, typed) == []  # the revealed field is the one allowed exception
     assert _leaks(dialog, (stored.api_key, stored.secret_token)) == []  # stored ones never loaded
+
+
+def test_real_secrets_reach_the_clipboard_only_after_an_explicit_yes(qtbot, window, sandbox, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    account = sandbox.account
+    window.form.customer.edit.setText(CUSTOMER)
+    place(qtbot, window)
+    (reveal,) = window.status_panel.copy_curl_button.actions()  # the right-click action
+    QGuiApplication.clipboard().setText("before")
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes])
+    # Stands in for the person answering the modal warning (a nested event loop in a test).
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: next(answers))
+
+    reveal.trigger()
+    assert QGuiApplication.clipboard().text() == "before"
+    reveal.trigger()
+    curl = QGuiApplication.clipboard().text()
+    assert account.api_key in curl and account.secret_token in curl
