@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.api.models import Account, CallKind, Outcome, build_body, build_headers
+from desktop_app.api.curl import render_curl, request_preview
+from desktop_app.api.models import Account, CallKind, Outcome
 from desktop_app.api.redaction import Redactor
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
@@ -94,18 +95,14 @@ class ShownResult:
         """The request as sent, secrets masked."""
         if self.account is None:
             return "(the account is no longer available)"
-        redactor = Redactor(self.account.secrets)
-        body = redactor.mapping(build_body(self.outcome.request, self.account))
-        headers = redactor.mapping(build_headers(self.account))
-        lines = [f"POST {self.account.api_url}"]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        return "\n".join(lines) + "\n\n" + json.dumps(body, indent=2)
+        preview = request_preview(self.outcome.request, self.account)
+        lines = [f"{preview['method']} {preview['url']}"]
+        lines += [f"{k}: {v}" for k, v in preview["headers"].items()]
+        return "\n".join(lines) + "\n\n" + json.dumps(preview["body"], indent=2)
 
     def curl(self, *, reveal: bool = False) -> str:
         if self.account is None:
             return ""
-        from desktop_app.api.curl import render_curl
-
         return render_curl(self.outcome.request, self.account, reveal=reveal)
 
     def details(self) -> str:
