@@ -417,6 +417,9 @@ class CampaignsView(QWidget):
             "Save invalid, duplicate and do-not-call rows as CSV",
         )
         self.export_rejected_button.clicked.connect(self.choose_export_rejected)
+        self.do_not_call_button = QPushButton("Do-not-call list…")
+        label_widget(self.do_not_call_button, "Do-not-call list", "Numbers that campaigns must never call")
+        self.do_not_call_button.clicked.connect(self.edit_do_not_call)
         self.new_settings = RunSettingsEditor("new campaign")
         self.create_button = QPushButton("Create campaign")
         label_widget(
@@ -440,6 +443,7 @@ class CampaignsView(QWidget):
         mapping.addRow("Label column", self.label_column)
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_summary, 1)
+        check_row.addWidget(self.do_not_call_button)
         check_row.addWidget(self.export_rejected_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_settings, 1)
@@ -624,6 +628,14 @@ class CampaignsView(QWidget):
         self._show_mapping_hint()
         self.preview_model.set_table(self.table, self.choice)
         self.recheck()
+
+    def edit_do_not_call(self) -> None:
+        from desktop_app.credentials import ProfileStore
+        from desktop_app.ui.do_not_call_dialog import DoNotCallDialog
+
+        dialog = DoNotCallDialog(ProfileStore(), self._default_region(), self)
+        if dialog.exec() == DoNotCallDialog.DialogCode.Accepted:
+            self.recheck()  # a list on screen is checked again against the new do-not-call list
 
     def recheck(self) -> Task | None:
         table, choice = self.table, self.choice

@@ -171,3 +171,23 @@ def test_every_control_is_labelled_and_no_secret_is_shown(qtbot, view, sandbox) 
     assert unlabelled_controls(view) == []
     secrets = sandbox.account.secrets
     assert not [text for _owner, text in all_texts(view) if any(s in text for s in secrets)]
+
+
+def test_the_do_not_call_list_edited_in_its_dialog_leaves_numbers_out(qtbot, view, tmp_path: Path) -> None:
+    from desktop_app.credentials import ProfileStore
+    from desktop_app.ui.do_not_call_dialog import DoNotCallDialog
+
+    first, second, third = numbers(3)
+    shared = tmp_path / "shared-dnc.txt"
+    shared.write_text(f"{third}\n", encoding="utf-8")
+    dialog = DoNotCallDialog(ProfileStore(), "IN")
+    qtbot.addWidget(dialog)
+    dialog.numbers.setPlainText(f"# asked not to be called\n{first}\nnot a number")
+    dialog.file.setText(str(shared))
+    assert "1 numbers recognised in the list; 1 in the file" in dialog.summary.text()
+    dialog.save()
+
+    _paste_and_check(qtbot, view, _contacts(3))
+    assert view.checked.summary()["excluded"] == 2 and view.checked.summary()["valid"] == 1
+    assert "2 on the do-not-call list" in view.check_summary.text()
+    assert {row.e164 for row in view.checked.valid} == {second}
