@@ -310,3 +310,13 @@ def test_https_and_loopback_http_are_allowed(url):
 def test_client_refuses_an_unsafe_url_before_any_connection():
     with pytest.raises(UnsafeUrlError):
         ObdClient(Account("c", "i", "key-xxxx", "secret-xxxx", "http://example.com/obd-api-v1"))
+
+
+def test_resending_a_call_whose_outcome_was_unknown_confirms_it_instead_of_calling_again(sandbox):
+    sandbox.faults.lose_reply = 3  # every answer is lost: the caller is left not knowing
+    with client_for(sandbox) as client:
+        unknown = client.place_call(user_call())
+        assert unknown.status == "failed"
+        again = client.place_call(unknown.request, resending=True)
+    assert again.accepted and again.confirmed_by_duplicate
+    assert len(sandbox.accepted_calls) == 1

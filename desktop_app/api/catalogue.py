@@ -60,7 +60,8 @@ PROBLEMS: dict[str, ProblemText] = {
         "Reference id already used",
         "MyOperator already received a call with this reference id recently, so it did not place "
         "this one again.",
-        "If you meant a new call, call again: OpDial uses a new reference id for every new call.",
+        "If you were re-sending a call whose outcome was unknown, the first one was queued. If you "
+        "meant a new call, call again: OpDial uses a new reference id for every new call.",
     ),
     "company_config_missing": ProblemText(
         "Company not set up for calls",
@@ -90,8 +91,8 @@ PROBLEMS: dict[str, ProblemText] = {
     "timeout": ProblemText(
         "No answer in time",
         "MyOperator did not answer in time, so OpDial cannot tell whether the call was queued.",
-        "Wait a minute for your phone to ring. Calling again is safe: the same reference id "
-        "stops MyOperator from placing the call twice.",
+        "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
+        "(Try again safely in the window, --reference-id in the CLI): MyOperator will not place it twice.",
         retryable=True,
     ),
     "network": ProblemText(
@@ -138,7 +139,8 @@ VARIANTS: dict[str, dict[str, str]] = {
     "network.dropped": {
         "explanation": "The connection dropped before MyOperator answered, so it is not known "
         "whether the call was queued.",
-        "action": "Wait a minute for the phone to ring; calling again is safe with the same reference id.",
+        "action": "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
+        "(Try again safely, or --reference-id in the CLI): MyOperator will not place it twice.",
     },
     "timeout.connect": {
         "explanation": "Connecting to MyOperator took too long; the call was not sent.",

@@ -119,7 +119,11 @@ class ObdClient:
 
     # -- one call ---------------------------------------------------------------------------
 
-    def place_call(self, request: CallRequest, cancel: threading.Event | None = None) -> Outcome:
+    def place_call(
+        self, request: CallRequest, cancel: threading.Event | None = None, *, resending: bool = False
+    ) -> Outcome:
+        """Send one call. ``resending``: an earlier send of this very request (same reference_id) may
+        have reached MyOperator, so a "reference already taken" answer means it was accepted then."""
         started = time.monotonic()
         cancel = cancel or threading.Event()
         problems = request.problems()
@@ -128,7 +132,7 @@ class ObdClient:
             return Outcome("rejected", request, problem=bad, attempts=0)
         body = json.dumps(build_body(request, self.account)).encode()
         headers = build_headers(self.account)
-        sent_before = False  # an earlier attempt may have reached MyOperator
+        sent_before = resending  # an earlier attempt may have reached MyOperator
         attempt = _Attempt()
         number = 0
         for number in range(1, self.max_attempts + 1):

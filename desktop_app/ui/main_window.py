@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         self.form.call_requested.connect(self._start_call)
         self.form.cancel_requested.connect(self.cancel_call)
         self.status_panel = StatusPanel()
+        self.status_panel.retry_requested.connect(self.retry_unknown)
         dial_page = QSplitter()
         dial_page.setChildrenCollapsible(False)
         left = QWidget()
@@ -494,7 +495,17 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         return self.current_task is not None
 
-    def _start_call(self, request: CallRequest) -> None:
+    def retry_unknown(self, shown: ShownResult) -> None:
+        """Re-send a call whose outcome is unknown with its own reference_id: if the first send got
+        through, MyOperator answers "already taken" and the call is shown as accepted, not placed twice."""
+        if self.resolved is None or self.resolved.account != shown.account:
+            self.statusBar().showMessage(
+                "Switch back to the profile this call was made with to retry it.", 8000
+            )
+            return
+        self._start_call(shown.outcome.request, resending=True)
+
+    def _start_call(self, request: CallRequest, *, resending: bool = False) -> None:
         resolved = self.resolved
         if resolved is None or self.current_task is not None or self._closing:
             self.form.set_busy(self.current_task is not None)
@@ -506,7 +517,7 @@ class MainWindow(QMainWindow):
         log.info("placing %s call %s", request.kind.value, request.reference_id)
 
         def work(cancel: threading.Event) -> Outcome:
-            outcome = client.place_call(request, cancel)
+            outcome = client.place_call(request, cancel, resending=resending)
             try:
                 history.record(outcome, profile_name, source="window")
             except Exception:

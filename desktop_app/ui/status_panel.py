@@ -128,6 +128,7 @@ class StatusPanel(QWidget):
     """The result card, its details, copy buttons and the recent results (newest first)."""
 
     result_chosen = Signal(object)  # ShownResult picked from the recent list
+    retry_requested = Signal(object)  # ShownResult whose outcome is unknown: send it again, same reference_id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +185,14 @@ class StatusPanel(QWidget):
         label_widget(
             self.copy_details_button, "Copy details", "Copy the explanation, ids, request and answer as text"
         )
+        self.retry_button = QPushButton("Try again safely")
+        label_widget(
+            self.retry_button,
+            "Try again safely",
+            "Send the same request again with the same reference_id: MyOperator will not place it twice",
+        )
+        self.retry_button.setVisible(False)
+        self.retry_button.clicked.connect(lambda: self.current and self.retry_requested.emit(self.current))
         self.copy_curl_button.clicked.connect(self.copy_curl)
         # Real secrets only on explicit request: a right-click action that asks first.
         reveal = QAction("Copy as curl with the real secrets…", self.copy_curl_button)
@@ -194,6 +203,7 @@ class StatusPanel(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.details_toggle)
         actions.addStretch(1)
+        actions.addWidget(self.retry_button)
         actions.addWidget(self.copy_curl_button)
         actions.addWidget(self.copy_details_button)
 
@@ -249,6 +259,8 @@ class StatusPanel(QWidget):
     def _set_actions(self, enabled: bool) -> None:
         for widget in (self.details_toggle, self.copy_curl_button, self.copy_details_button):
             widget.setEnabled(enabled)
+        if not enabled:
+            self.retry_button.setVisible(False)
 
     def show_idle(self, text: str = "Ready. Type a number and press Enter.") -> None:
         self.current = None
@@ -287,6 +299,8 @@ class StatusPanel(QWidget):
         self.details.setPlainText(result.details())
         self._set_actions(True)
         self.copy_curl_button.setEnabled(result.account is not None)
+        # Only an unknown outcome is worth re-sending; the same reference_id makes it safe.
+        self.retry_button.setVisible(result.outcome.status == "failed" and result.account is not None)
         if remember:
             self._remember(result)
 

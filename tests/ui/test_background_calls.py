@@ -6,7 +6,7 @@ import re
 
 from PySide6.QtCore import Qt, QTimer
 
-from tests.ui.conftest import CUSTOMER
+from tests.ui.conftest import CUSTOMER, place
 
 
 def test_event_loop_keeps_running_while_a_slow_call_is_in_flight(qtbot, window, sandbox):
@@ -87,3 +87,20 @@ def test_lost_reply_is_retried_with_the_same_reference_id(qtbot, make_window, sa
     assert outcome.accepted and outcome.confirmed_by_duplicate
     assert len(sandbox.accepted_calls) == 1
     assert "retry confirmed" in window.status_panel.body.text()
+
+
+def test_an_unknown_outcome_is_retried_safely_and_counted_once(qtbot, window, sandbox):
+    sandbox.faults.lose_reply = 1  # MyOperator queues the call, but its answer never arrives
+    window.form.customer.edit.setText(CUSTOMER)
+    first = place(qtbot, window)
+    assert first.status == "failed" and window.status_panel.retry_button.isVisible()
+
+    with qtbot.waitSignal(window.call_finished, timeout=30_000) as retried:
+        window.status_panel.retry_button.click()
+
+    outcome = retried.args[0]
+    assert outcome.accepted and outcome.confirmed_by_duplicate
+    assert outcome.reference_id == first.reference_id
+    assert len(sandbox.accepted_calls) == 1  # the customer is called once
+    assert not window.status_panel.retry_button.isVisible()
+    assert "first attempt got through" in window.status_panel.body.text()
