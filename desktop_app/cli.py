@@ -71,6 +71,12 @@ def _add_call_options(parser: argparse.ArgumentParser, kind: CallKind) -> None:
     if kind is CallKind.USER:
         parser.add_argument("--user-id", metavar="ID", help="agent's MyOperator user id (default: profile's)")
     parser.add_argument("--reference-id", metavar="R", help="client request id (default: a new one)")
+    parser.add_argument(
+        "--resend",
+        action="store_true",
+        help="with --reference-id: re-send a call whose outcome was unknown; if the first got through, "
+        "MyOperator's 'reference already taken' answer is reported as accepted (nothing is placed twice)",
+    )
     parser.add_argument("--caller-id", metavar="N", help="outbound caller id (DID)")
     parser.add_argument("--region", metavar="R", help="DID routing region (passed through)")
     parser.add_argument("--group", metavar="G", help="DID group within the region (passed through)")
@@ -267,8 +273,10 @@ def cmd_call(args: argparse.Namespace, out: Output) -> int:
     if isinstance(prepared, int):
         return prepared
     resolved, request = prepared
+    if args.resend and not args.reference_id:
+        return out.error("--resend needs the --reference-id of the call to re-send.", "invalid_input")
     with ObdClient(resolved.account) as client:
-        outcome = client.place_call(request)
+        outcome = client.place_call(request, resending=args.resend)
     history = History()
     try:
         history.record(outcome, resolved.profile.name, source="cli")

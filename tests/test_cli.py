@@ -189,3 +189,24 @@ def test_the_installed_entry_point_runs_as_a_real_process(env_account):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["outcome"] == "accepted"
     assert_no_secrets(result.stdout + result.stderr, env_account)
+
+
+def test_resend_with_the_same_reference_confirms_an_unknown_call_instead_of_placing_it_again(
+    capsys, env_account
+):
+    env_account.faults.lose_reply = 3  # every answer lost: the outcome is unknown
+    code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
+    first = json.loads(out)
+    assert code == 4 and "--resend" in first["problem"]["action"]
+
+    code, out, _ = run(
+        capsys, "--json", "call", "ivr", "--to", CUSTOMER, "--reference-id", first["reference_id"], "--resend"
+    )
+    again = json.loads(out)
+    assert code == 0 and again["outcome"] == "accepted" and again["confirmed_by_duplicate"] is True
+    assert len(env_account.accepted_calls) == 1
+
+
+def test_resend_without_a_reference_id_is_refused(capsys, env_account):
+    code, _, err = run(capsys, "call", "ivr", "--to", CUSTOMER, "--resend")
+    assert code == 2 and "--reference-id" in err and env_account.received == []

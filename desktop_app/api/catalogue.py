@@ -92,7 +92,8 @@ PROBLEMS: dict[str, ProblemText] = {
         "No answer in time",
         "MyOperator did not answer in time, so OpDial cannot tell whether the call was queued.",
         "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
-        "(Try again safely in the window, --reference-id in the CLI): MyOperator will not place it twice.",
+        "(Try again safely in the window, --reference-id R --resend in the CLI): MyOperator will "
+        "not place it twice.",
         retryable=True,
     ),
     "network": ProblemText(
@@ -140,7 +141,8 @@ VARIANTS: dict[str, dict[str, str]] = {
         "explanation": "The connection dropped before MyOperator answered, so it is not known "
         "whether the call was queued.",
         "action": "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
-        "(Try again safely, or --reference-id in the CLI): MyOperator will not place it twice.",
+        "(Try again safely, or --reference-id R --resend in the CLI): MyOperator will not place "
+        "it twice.",
     },
     "timeout.connect": {
         "explanation": "Connecting to MyOperator took too long; the call was not sent.",
