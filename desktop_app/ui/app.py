@@ -53,6 +53,11 @@ def parse_args(argv: list[str]) -> Options:
     parser.add_argument("--profile", help="profile to select at start")
     parser.add_argument("--tray", action="store_true", help="start minimised to the tray")
     parser.add_argument("--dial-clipboard", action="store_true", help="dial the number on the clipboard")
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation (Qt, keyring, numbers, the window) and exit; 0 when all is well",
+    )  # handled in desktop_app.__main__ before any GUI start-up; listed here for --help
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("link", nargs="?", help="a number or tel:/callto:/opdial: link to prefill")
     args, extra = parser.parse_known_args(argv)
