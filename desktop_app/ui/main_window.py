@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app import APP_NAME, __version__, credentials
+from desktop_app import APP_NAME, credentials
 from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
 from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
@@ -684,7 +684,9 @@ class MainWindow(QMainWindow):
         return "\n".join(lines)
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())
+        from desktop_app.ui import help_dialog  # loaded on first F1, not at start-up
+
+        help_dialog.show_help(self, self.shortcuts_text())
 
     def show_demo_numbers(self) -> None:
         lines = "\n".join(text for _number, text in try_these())
@@ -696,12 +698,9 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"{APP_NAME} {__version__}\nPlaces calls through MyOperator's Outgoing (OBD) API.\n"
-            f"Log file: {log_file()}",
-        )
+        from desktop_app.ui import about_dialog  # loaded when first opened, not at start-up
+
+        about_dialog.show_about(self, self.secrets)
 
     # ------------------------------------------------------------------------------------------
     # shutdown
