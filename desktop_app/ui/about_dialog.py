@@ -94,7 +94,9 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"About {APP_NAME}")
         self.setWindowIcon(icons.app_icon())
-        self.setMinimumWidth(600)  # the API address and typical folder paths on one line each
+        # The API address and typical folder paths on one line each; every screen in use today has
+        # 600 logical pixels across (1024×768 at 125%, 1366×768 at 200% has 683).
+        self.setMinimumWidth(600)
         self._muted: list[QLabel] = []
 
         layout = QVBoxLayout(self)
@@ -125,15 +127,18 @@ class AboutDialog(QDialog):
             grid.addWidget(note, row, 1)
             row += 1
 
-        self.links = QLabel(self._links_html())
-        self.links.setWordWrap(True)
-        self.links.setTextFormat(Qt.TextFormat.RichText)
-        self.links.setOpenExternalLinks(True)
-        self.links.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextBrowserInteraction | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        self.api_url = self._read_only_field(
+            DEFAULT_API_URL, "MyOperator API address", "Where calls go unless a profile says otherwise"
         )
-        label_widget(self.links, "Links", "The project README and MyOperator's API address")
-        self._add_row(grid, row, "Links", self.links)
+        row = self._add_row(grid, row, "MyOperator API", self.api_url)
+        readme = readme_path()
+        if readme:
+            url = html.escape(QUrl.fromLocalFile(str(readme)).toString())
+            self.readme = QLabel(f'<a href="{url}">Project README</a> (quick start, CLI, where data lives)')
+            self.readme.setOpenExternalLinks(True)
+            self.readme.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # and keys
+            label_widget(self.readme, "Project README", f"Open {readme}")
+            self._add_row(grid, row, "Read more", self.readme)
 
         layout.addLayout(self._buttons())
         theme.notifier().changed.connect(self._restyle)
@@ -189,14 +194,19 @@ class AboutDialog(QDialog):
         grid.addWidget(widget, row, 1)
         return row + 1
 
-    def _folder_row(self, name: str, path: Path) -> QWidget:
-        field = QLineEdit(str(path))
+    @staticmethod
+    def _read_only_field(text: str, name: str, tooltip: str) -> QLineEdit:
+        field = QLineEdit(text)
         field.setReadOnly(True)
         field.setCursorPosition(0)
-        label_widget(field, f"{name} folder", f"{name} folder: {path}")
-        # Wide enough for the whole path up to a sensible limit; longer ones scroll in the field.
-        wanted = QFontMetrics(field.font()).horizontalAdvance(str(path)) + 24
+        label_widget(field, name, tooltip)
+        # Wide enough for the whole text up to a sensible limit; longer ones scroll in the field.
+        wanted = QFontMetrics(field.font()).horizontalAdvance(text) + 24
         field.setMinimumWidth(min(max(wanted, 320), 620))
+        return field
+
+    def _folder_row(self, name: str, path: Path) -> QWidget:
+        field = self._read_only_field(str(path), f"{name} folder", f"{name} folder: {path}")
         self.folder_fields[name] = field
         open_button = QToolButton()
         open_button.setIcon(icons.icon("folder"))
@@ -208,15 +218,6 @@ class AboutDialog(QDialog):
         row.addWidget(field, 1)
         row.addWidget(open_button)
         return box
-
-    def _links_html(self) -> str:
-        parts = []
-        readme = readme_path()
-        if readme:
-            url = QUrl.fromLocalFile(str(readme)).toString()
-            parts.append(f'<a href="{html.escape(url)}">Project README</a> (quick start, CLI, data)')
-        parts.append(f"MyOperator OBD API: {html.escape(DEFAULT_API_URL)}")
-        return "<br>".join(parts)
 
     def _buttons(self) -> QHBoxLayout:
         self.copy_button = QPushButton(icons.icon("copy"), "Copy folder paths")
@@ -243,6 +244,10 @@ class AboutDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        # A top-level window ignores its wrapped labels' height-for-width: grow to fit them.
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
         self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)  # not a folder field: Enter closes
 
     def copy_folders(self) -> None:

@@ -12,7 +12,8 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -194,11 +195,11 @@ class HelpDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"{APP_NAME} help")
         self.setWindowIcon(icons.app_icon())
-        self.resize(820, 620)
+        self.resize(_fitting_size(parent))
         self.sections = help_sections(shortcuts)
 
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Search the help, e.g. proxy, Ctrl+K, reference")
+        self.filter.setPlaceholderText("Search, e.g. proxy or Ctrl+K")
         self.filter.setClearButtonEnabled(True)
         self.filter.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         label_widget(self.filter, "Search help", "Show only the parts of the help that mention this")
@@ -240,6 +241,15 @@ class HelpDialog(QDialog):
 
     def plain_text(self) -> str:
         return self.browser.toPlainText()
+
+
+def _fitting_size(parent: QWidget | None) -> QSize:
+    """820×620, or less on a small screen (e.g. 1366×768 at 200% leaves 683×384 to work with)."""
+    screen = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(820, 620)
+    room = screen.availableGeometry()
+    return QSize(min(820, int(room.width() * 0.9)), min(620, int(room.height() * 0.9)))
 
 
 def show_help(parent: QWidget, shortcuts_text: str) -> HelpDialog:

@@ -140,6 +140,13 @@ def test_help_follows_the_theme(qtbot, window):
     assert theme.LIGHT.muted in dialog.browser.document().defaultStyleSheet()
 
 
+def test_help_fits_on_the_screen(qtbot, window):
+    dialog = open_help(qtbot, window)
+    room = dialog.screen().availableGeometry()
+    assert dialog.width() <= room.width()
+    assert dialog.height() <= room.height()
+
+
 def test_help_controls_are_named(qtbot, window):
     dialog = open_help(qtbot, window)
     assert unlabelled_controls(dialog) == []
