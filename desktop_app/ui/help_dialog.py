@@ -148,6 +148,7 @@ def _css(colors: theme.Colors) -> str:
         "td.first { font-weight: bold; }"
         f"span.code {{ color: {colors.muted}; font-family: monospace; }}"
         "p.problem { margin-top: 8px; margin-bottom: 0; }"
+        f"a {{ color: {colors.accent}; }}"
         "p.cause { margin-top: 2px; margin-bottom: 0; margin-left: 18px; }"
     )
 
@@ -183,6 +184,9 @@ def render_html(sections: Sequence[Section], query: str = "") -> str:
     parts: list[str] = []
     if not shown:
         parts.append(f'<p class="none">No help mentions “{html.escape(query.strip())}”.</p>')
+    elif len(shown) > 1:  # contents, linked to the headings below
+        links = " · ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in shown)
+        parts.append(f'<p class="toc">{links}</p>')
     for section in shown:
         parts.append(f'<h2><a name="{section.anchor}"></a>{html.escape(section.title)}</h2>')
         parts.append(f'<p class="intro">{html.escape(section.intro)}</p>')
@@ -208,7 +212,8 @@ class HelpDialog(QDialog):
         filter_label.setBuddy(self.filter)
 
         self.browser = QTextBrowser()
-        self.browser.setOpenLinks(False)  # the page has no links; never navigate away from it
+        self.browser.setOpenLinks(False)  # only links within the page: never navigate away from it
+        self.browser.anchorClicked.connect(lambda url: self.browser.scrollToAnchor(url.fragment()))
         label_widget(self.browser, "Help text", "Ways to call, problems and next steps, shortcuts, folders")
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextTable
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -118,6 +118,15 @@ def test_help_filter_narrows_to_what_mentions_the_words(qtbot, window):
     assert "No help mentions “no such words anywhere”." in dialog.plain_text()
     dialog.filter.clear()
     assert dialog.plain_text() == everything
+
+
+def test_help_contents_links_jump_to_their_heading(qtbot, window):
+    dialog = open_help(qtbot, window)
+    bar = dialog.browser.verticalScrollBar()
+    assert bar.value() == 0
+    assert 'href="#shortcuts"' in dialog.browser.toHtml()
+    dialog.browser.anchorClicked.emit(QUrl("#shortcuts"))
+    assert bar.value() > 0
 
 
 def test_f1_again_raises_the_same_help_and_esc_closes_it(qtbot, window):
