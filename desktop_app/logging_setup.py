@@ -41,16 +41,51 @@ def redact(text: str) -> str:
     return text
 
 
+# Characters that could fake a log line or rewrite the terminal showing the log: every control
+# character (C0, DEL, C1), Unicode line and paragraph separators, and bidirectional overrides.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """One line, printable: newlines and other control characters as escapes (\\n, \\x1b)."""
+    return _UNSAFE.sub(_escaped, text)
+
+
+def _indented_block(text: str) -> str:
+    """A traceback kept multi-line and readable, but each line indented under its record, so no
+    line of it (an exception message quoting a server, say) can pass for a record of its own."""
+    lines = text.splitlines()
+    return "\n".join("    " + escape_controls(line) for line in lines)
+
+
 class RedactingFilter(logging.Filter):
-    """Render the message (and traceback) once, masked, so handlers only see redacted text."""
+    """Render the message (and traceback) once, masked and made safe, so handlers only see that.
+
+    The message becomes one line whatever text it carries (a server's answer can hold newlines and
+    terminal escapes: it must not forge a record); a traceback stays multi-line, indented.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        if getattr(record, "_opdial_safe", False):
+            return True  # a second handler (stderr beside the file): already done
+        record._opdial_safe = True  # type: ignore[attr-defined]
+        record.msg = escape_controls(redact(record.getMessage()))
         record.args = None
         if record.exc_info:
             formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_text = _indented_block(redact(formatter.formatException(record.exc_info)))
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = _indented_block(redact(record.stack_info))
         return True
 
 

@@ -249,6 +249,20 @@ def test_a_lost_reply_is_confirmed_by_the_duplicate_answer_and_placed_once(sandb
     assert len(sandbox.accepted_calls) == 1
 
 
+@pytest.mark.parametrize("error_format", ["text", "html"])
+def test_a_lost_reply_then_a_non_json_duplicate_is_confirmed_not_not_authorised(error_format):
+    """The vendor's words in a plain-text or HTML 403 still mean "the first attempt got through"."""
+    from desktop_app.sandbox.server import SandboxConfig, SandboxServer
+
+    with SandboxServer(SandboxConfig(error_format=error_format)) as server:
+        server.faults.lose_reply = 1
+        with client_for(server) as client:
+            outcome = client.place_call(user_call())
+        assert outcome.accepted and outcome.confirmed_by_duplicate and outcome.attempts == 2
+        assert server.received[1].response_status == 403
+        assert len(server.accepted_calls) == 1
+
+
 def test_rate_limit_honours_retry_after_then_succeeds(sandbox):
     sandbox.faults.rate_limit, sandbox.faults.retry_after = 1, 3
     delays: list[float] = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +29,7 @@ from desktop_app.sandbox.server import (
     config_from_args,
     describe,
     describe_json,
+    request_printer,
     run_cli,
 )
 
@@ -597,6 +600,102 @@ def test_on_request_sees_every_record(http):
     assert [r.response_status for r in seen] == [200]
 
 
+# ---- error answers as JSON, plain text or HTML ---------------------------------------------------
+def _request(server: SandboxServer, kind: CallKind = CallKind.IVR, **changes: Any) -> dict[str, Any]:
+    return {"body": body_for(server, kind, **changes)}
+
+
+def _duplicate(server: SandboxServer) -> dict[str, Any]:
+    body = body_for(server)
+    server._accept(dict(body))  # the first use of the reference_id, straight into the books
+    return {"body": body}
+
+
+def _anonymous_off(server: SandboxServer) -> dict[str, Any]:
+    server.config.anonymous_enabled = False
+    return {"body": body_for(server, CallKind.ANONYMOUS)}
+
+
+def _fault(name: str) -> Callable[[SandboxServer], dict[str, Any]]:
+    def setup(server: SandboxServer) -> dict[str, Any]:
+        setattr(server.faults, name, 1)
+        server.faults.retry_after = 0
+        return {"body": body_for(server)}
+
+    return setup
+
+
+def _trigger(number: str) -> Callable[[SandboxServer], dict[str, Any]]:
+    return lambda server: _request(server, number=number)
+
+
+# Every error the sandbox answers with: (name, how to provoke it, the code the app must show).
+ERROR_SCENARIOS: list[tuple[str, Callable[[SandboxServer], dict[str, Any]], str]] = [
+    (
+        "missing-key",
+        lambda s: {"body": body_for(s), "headers": {"Content-Type": "application/json"}},
+        "auth_failed",
+    ),
+    ("wrong-key", lambda s: {"body": body_for(s), "headers": {"x-api-key": "wrong-key-1234"}}, "auth_failed"),
+    ("not-json", lambda s: {"content": b"number=+919876543210"}, "bad_request"),
+    ("missing-field", lambda s: _request(s, number=DROP), "bad_request"),
+    ("wrong-secret", lambda s: _request(s, secret_token="wrong-secret"), "auth_failed"),
+    ("unknown-company", lambda s: _request(s, company_id="someone-else"), "auth_failed"),
+    ("unknown-ivr", lambda s: _request(s, public_ivr_id="no-such-ivr"), "company_config_missing"),
+    ("duration-as-text", lambda s: _request(s, max_call_duration="300"), "bad_request"),
+    ("number-without-plus", lambda s: _request(s, number="919876543210"), "invalid_number"),
+    ("number-malformed", lambda s: _request(s, number="+91-98765"), "invalid_number"),
+    ("bad-user-id", lambda s: _request(s, CallKind.USER, user_id="nothex"), "bad_request"),
+    ("anonymous-off", _anonymous_off, "anonymous_disabled"),
+    ("duplicate", _duplicate, "duplicate_reference"),
+    ("wrong-path", lambda s: {"body": body_for(s), "url": s.url + "/nowhere"}, "not_found"),
+    ("fault-500", _fault("server_error"), "server_error"),
+    ("fault-429", _fault("rate_limit"), "rate_limited"),
+    ("fault-502", _fault("html_502"), "server_error"),
+    *((f"trigger-{t.number[-3:]}", _trigger(t.number), t.problem) for t in REFUSING_TRIGGERS),
+]
+
+
+@pytest.mark.parametrize("error_format", ["json", "text", "html"])
+@pytest.mark.parametrize(("name", "provoke", "code"), ERROR_SCENARIOS, ids=[n for n, _, _ in ERROR_SCENARIOS])
+def test_every_error_is_classified_the_same_in_every_body_format(http, error_format, name, provoke, code):
+    with SandboxServer(SandboxConfig(error_format=error_format)) as server:
+        response = post(http, server, **provoke(server))
+        assert server.accepted_calls == [] or name == "duplicate"
+
+    found = catalogue.classify_response(response.status_code, response.text, response.headers)
+    assert found is not None and found.code == code
+    if response.status_code >= 400 and response.status_code != 502:  # the 502 is always an HTML page
+        expected_type = {"json": "application/json", "text": "text/plain", "html": "text/html"}[error_format]
+        assert response.headers["content-type"].startswith(expected_type)
+
+
+def test_a_plain_text_error_carries_the_words_and_extra_fields():
+    with SandboxServer(SandboxConfig(error_format="text")) as server, httpx.Client(trust_env=False) as http:
+        response = post(http, server, **_duplicate(server))
+    assert response.status_code == 403
+    assert response.text.splitlines()[0] == "Reference ID already taken"
+    assert "remaining_ttl: " in response.text
+
+
+def test_an_html_error_is_a_page_with_the_status_and_the_words_escaped(http):
+    with SandboxServer(SandboxConfig(error_format="html")) as server:
+        response = post(http, server, body_for(server, type="3"))
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert "<title>400 Bad Request</title>" in response.text
+    assert "&#x27;3&#x27; is not one of [&#x27;1&#x27;, &#x27;2&#x27;]" in response.text
+
+
+def test_successes_stay_json_in_every_format(http):
+    with SandboxServer(SandboxConfig(error_format="text")) as server:
+        assert post(http, server, body_for(server)).json()["status"] == "success"
+
+
+def test_an_unknown_error_format_is_refused_at_start():
+    with pytest.raises(ValueError, match="error format"):
+        SandboxServer(SandboxConfig(error_format="xml")).start()
+
+
 # ---- opdial-cli sandbox --------------------------------------------------------------------------
 def parse_cli(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
@@ -652,10 +751,10 @@ def test_the_sandbox_also_listens_on_ipv6_loopback(http):
         assert post(http, server, body_for(server)).status_code == 200
 
 
-def sandbox_process(*options: str) -> subprocess.Popen:
+def sandbox_process(*options: str, **popen: Any) -> subprocess.Popen:
     """``python -m desktop_app.sandbox`` (the same code as ``opdial-cli sandbox``) as a child process."""
     command = [sys.executable, "-m", "desktop_app.sandbox", "--port", "0", *options]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def call_with_demo_credentials(http: httpx.Client, url: str, reference_id: str) -> httpx.Response:
@@ -722,3 +821,76 @@ def test_the_cli_speaks_json_lines_when_asked(http):
         "number": CUSTOMER,
         "reference_id": "cli-test-2",
     }
+
+
+@posix_only
+def test_the_json_request_log_writes_each_request_as_one_whole_line_under_concurrency(http):
+    process = sandbox_process("--json")
+    url = json.loads(process.stdout.readline())["url"]
+    count = 200
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(
+            pool.map(lambda i: call_with_demo_credentials(http, url, f"par-{i}").status_code, range(count))
+        )
+    rest = interrupt(process)
+
+    assert statuses == [200] * count
+    lines = rest.splitlines()
+    logged = [json.loads(line) for line in lines]  # a shared or broken line does not parse
+    assert sorted(entry["reference_id"] for entry in logged) == sorted(f"par-{i}" for i in range(count))
+
+
+class SlowStream(io.StringIO):
+    """A stream that yields to other threads inside every write, as a busy pipe does: two writes
+    for one line (``print``) would then interleave with another thread's line."""
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        time.sleep(0.001)
+        return written
+
+
+def test_the_request_printer_never_shares_a_line_between_threads(sandbox, http):
+    post(http, sandbox, body_for(sandbox))
+    (record,) = sandbox.received
+    stream = SlowStream()
+    show = request_printer(True, stream)
+    threads = [threading.Thread(target=lambda: [show(record) for _ in range(20)]) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 160
+    assert all(json.loads(line)["status"] == 200 for line in lines)
+
+
+def ignore_sigint() -> None:
+    """What a shell does to a background job (``sandbox &``) in a non-interactive script."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@posix_only
+def test_sigint_stops_the_sandbox_even_when_started_with_sigint_ignored(http):
+    process = sandbox_process("--json", preexec_fn=ignore_sigint)
+    url = json.loads(process.stdout.readline())["url"]
+    assert call_with_demo_credentials(http, url, "bg-1").status_code == 200
+    process.stdout.readline()  # the request's log line: the server is serving
+    interrupt(process)
+
+    assert process.returncode == 0
+
+
+def test_run_cli_leaves_the_sigint_handler_as_it_found_it(sandbox, capsys):
+    before = signal.getsignal(signal.SIGINT)
+    assert run_cli(parse_cli("--port", str(sandbox.port))) == 2
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_cli_error_format_and_echo_options_map_onto_the_config():
+    config = config_from_args(parse_cli("--error-format", "html", "--echo-secrets"))
+    assert (config.error_format, config.echo_secrets) == ("html", True)
+    assert config_from_args(parse_cli()).error_format == "json"
+    with pytest.raises(SystemExit):
+        parse_cli("--error-format", "xml")

@@ -7,7 +7,9 @@ actually happened onto it. Codes are stable: the CLI's JSON, history and campaig
 from __future__ import annotations
 
 import email.utils
+import html.parser
 import json
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -151,6 +153,16 @@ VARIANTS: dict[str, dict[str, str]] = {
     "auth_failed.gateway": {
         "explanation": "MyOperator's gateway refused the x-api-key.",
     },
+    # A gateway or proxy in front of MyOperator answered (502/503/504): the call may have got
+    # through behind it, so only a re-send under the same reference id is safe.
+    "server_error.gateway": {
+        "explanation": "A gateway in front of MyOperator answered with an error instead of MyOperator "
+        "itself. MyOperator may still have received and queued the call, so it is not known whether "
+        "it was placed.",
+        "action": "Wait a minute for the phone to ring. Do not place a new call: to retry, re-send it "
+        "with the same reference id (Try again safely in the window, --reference-id R --resend in "
+        "the CLI): MyOperator will not place it twice.",
+    },
     "bad_request.duration": {
         "explanation": "MyOperator refused the maximum call duration: it must be a whole number of "
         "seconds between 1 and 5400.",
@@ -183,12 +195,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _json_object(body_text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body_text)
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+GATEWAY_STATUSES = frozenset({502, 503, 504})  # answered by a proxy or load balancer, not the API
 
 
 def _message(data: Mapping[str, Any] | None, body_text: str) -> str:
@@ -200,20 +207,123 @@ def _message(data: Mapping[str, Any] | None, body_text: str) -> str:
     return body_text
 
 
+def _strings(value: Any, depth: int = 0) -> list[str]:
+    """Every string value in a parsed JSON document (keys left out: they name fields, not errors)."""
+    if isinstance(value, str):
+        return [value]
+    if depth > 20:
+        return []
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v, depth + 1)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, depth + 1)]
+    return []
+
+
+class _TextOfHtml(html.parser.HTMLParser):
+    """The visible text of an HTML page: tags dropped, entities decoded, scripts and styles skipped."""
+
+    _HIDDEN = frozenset({"script", "style", "head"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+        self._title: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._HIDDEN:
+            self._hidden += 1
+        self.parts.append(" ")  # <br>, <p>, <td>...: words on either side stay apart
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._HIDDEN and self._hidden:
+            self._hidden -= 1
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self._title.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        # The title usually repeats the status line; the body says why. Keep both, title first.
+        return " ".join(" ".join(self._title + self.parts).split())
+
+
+def html_text(body_text: str) -> str:
+    """The words a person would read on an HTML page."""
+    parser = _TextOfHtml()
+    try:
+        parser.feed(body_text)
+        parser.close()
+    except Exception:  # html.parser is lenient, but odd markup must never break classification
+        return " ".join(re.sub(r"<[^>]*>", " ", body_text).split())
+    return parser.text()
+
+
+_HTML_START = re.compile(r"\s*(<!doctype\s+html|<html|<head|<body|<title|<h[1-6]|<p[\s>]|<center|<div)", re.I)
+
+
+def is_html(body_text: str, content_type: str = "") -> bool:
+    return "html" in content_type.lower() or bool(_HTML_START.match(body_text))
+
+
+def _normalised(text: str) -> str:
+    """Lower case, camelCase split, every run of non-letters/digits one space: the guide writes
+    "Duplicate Reference ID", the API "Reference ID already taken", others DUPLICATE_REFERENCE_ID."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
+    return " " + " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split()) + " "
+
+
+# The vendor guide's phrases and the API's own spellings (shared/myoperator-api.md), on normalised
+# text; checked in this order, so a body naming two errors gets the more specific one.
+_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("invalid_number", re.compile(r"valid (phone |mobile )?number|number format")),
+    ("anonymous_disabled", re.compile(r"(?=.* ann?onymous )(?=.* (not (been )?enabled|disabled) )")),
+    (
+        "duplicate_reference",
+        re.compile(r" duplicate reference |(?=.* reference )(?=.* already (taken|used) )"),
+    ),
+    ("company_config_missing", re.compile(r" company config(uration)? (is )?missing")),
+    ("auth_failed", re.compile(r" invalid (x )?api ?key ")),
+)
+
+
 def _code_from_words(message: str) -> str | None:
     """Codes recognisable from MyOperator's words, whatever the HTTP status."""
-    text = message.lower()
-    if "valid number" in text or "invalid number format" in text:
-        return "invalid_number"
-    if ("annonymous" in text or "anonymous" in text) and "not enabled" in text:
-        return "anonymous_disabled"
-    if "duplicate reference" in text or ("reference" in text and "already taken" in text):
-        return "duplicate_reference"
-    if "company config missing" in text:
-        return "company_config_missing"
-    if "invalid api key" in text:
-        return "auth_failed"
+    text = _normalised(message)
+    for code, pattern in _WORDS:
+        if pattern.search(text):
+            return code
     return None
+
+
+def _words_of_body(http_status: int, body_text: str, data: Any, content_type: str) -> str | None:
+    """The code MyOperator's words name in any body: JSON (its message first, then any string in
+    it), plain text or HTML.
+
+    Precedence, so that words are not over-read: a gateway status (502/503/504) is never read for
+    words (a proxy's page says nothing about the call, which may have been processed behind it);
+    a body that is not JSON is read only on an error status (a garbled 200 may be a truncated
+    success, and stays unknown).
+    """
+    if http_status in GATEWAY_STATUSES:
+        return None
+    if data is not None:
+        # The reason's own field first; then any string, for shapes nobody has documented.
+        message = _message(data if isinstance(data, dict) else None, "")
+        return _code_from_words(message) or _code_from_words(" | ".join(_strings(data)))
+    if http_status < 400:
+        return None
+    text = html_text(body_text) if is_html(body_text, content_type) else body_text
+    return _code_from_words(text)
 
 
 def _remaining_ttl(data: Mapping[str, Any] | None) -> int | None:
@@ -221,6 +331,13 @@ def _remaining_ttl(data: Mapping[str, Any] | None) -> int | None:
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
+        return None
+
+
+def _parsed_json(body_text: str) -> Any:
+    try:
+        return json.loads(body_text)
+    except (ValueError, RecursionError):
         return None
 
 
@@ -233,32 +350,46 @@ def classify_response(
     """None when MyOperator accepted the call, else the Problem.
 
     Success is decided by ``status == "success"`` in a JSON body, never by HTTP status alone.
+    Then MyOperator's words, in a JSON, plain-text or HTML body (``_words_of_body``), then the
+    HTTP status.
     """
     headers = headers or {}
-    data = _json_object(body_text)
+    parsed = _parsed_json(body_text)
+    data = parsed if isinstance(parsed, dict) else None
     if http_status == 200 and data is not None and data.get("status") == "success":
         return None
     raw = (redactor or Redactor()).text(body_text)
-    message = _message(data, body_text)
-    by_words = _code_from_words(message) if data is not None else None
+    content_type = _header(headers, "content-type") or ""
+    by_words = _words_of_body(http_status, body_text, parsed, content_type)
     extra: dict[str, Any] = {}
     if by_words == "duplicate_reference":
         extra["remaining_ttl"] = _remaining_ttl(data)
     if by_words:
         return problem(by_words, raw, **extra)
+    message = _message(data, body_text)
     if http_status == 400:
         variant = "duration" if "max_call_duration" in message else None
         return problem("bad_request", raw, variant=variant)
     if http_status in (401, 403):
-        gateway = data is not None and data.get("message") == "Forbidden"
+        gateway = message.strip() == "Forbidden" if data is None else data.get("message") == "Forbidden"
         return problem("auth_failed", raw, variant="gateway" if gateway else None)
     if http_status == 404:
         return problem("not_found", raw)
+    retry_after = parse_retry_after(_header(headers, "retry-after"))
     if http_status == 429:
-        return problem("rate_limited", raw, retry_after=parse_retry_after(headers.get("retry-after")))
+        return problem("rate_limited", raw, retry_after=retry_after)
     if http_status >= 500:
-        return problem("server_error", raw, retry_after=parse_retry_after(headers.get("retry-after")))
+        variant = "gateway" if http_status in GATEWAY_STATUSES else None
+        return problem("server_error", raw, variant=variant, retry_after=retry_after)
     return problem("unexpected_response", raw or f"(empty answer, HTTP {http_status})")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case (httpx headers are case-insensitive; a dict is not)."""
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

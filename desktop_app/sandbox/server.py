@@ -16,7 +16,10 @@ they live only in memory, for tests that check the exact wire format.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import dataclasses
+import html
 import ipaddress
 import json
 import logging
@@ -24,15 +27,18 @@ import math
 import os
 import re
 import selectors
+import signal
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from desktop_app.api.models import MAX_CALL_DURATION_RANGE, Account
 
@@ -74,6 +80,9 @@ HTML_502 = (
     "</body>\r\n</html>\r\n"
 )
 MALFORMED_BODY = '{"status":"success","details":"Request acc<!-- upstream truncated -->'
+# How error answers are written: the observed JSON, or the same words as plain text or an HTML page
+# (as a web framework or a proxy in front of the service might answer).
+ERROR_FORMATS = ("json", "text", "html")
 
 
 @dataclass
@@ -97,6 +106,10 @@ class SandboxConfig:
     # "api": wrong key answers {"status":"error","code":"403","details":"Invalid API Key"};
     # "gateway": {"message":"Forbidden"}. A missing key always gets the gateway shape.
     invalid_key_style: str = "api"
+    error_format: str = "json"  # one of ERROR_FORMATS: how every error answer (HTTP >= 400) is written
+    # A careless or hostile server: every answer quotes the received x-api-key and secret_token back
+    # in many encodings (see ``echo_forms``), so tests can check they are masked everywhere.
+    echo_secrets: bool = False
     demo_triggers_enabled: bool = True
     slow_reply_s: float = 8.0
     # Binding to anything but loopback exposes the (fake) credentials: only on explicit request.
@@ -444,6 +457,10 @@ class SandboxServer:
         if self._http is not None:
             return self
         check_bind_host(self.config.host, self.config.allow_non_loopback)
+        if self.config.error_format not in ERROR_FORMATS:
+            raise ValueError(
+                f"unknown error format {self.config.error_format!r}: use {', '.join(ERROR_FORMATS)}"
+            )
         self._http = _HttpServer((self.config.host, self.config.port), self)
         self._thread = threading.Thread(
             target=self._http.serve_until_stopped,
@@ -532,10 +549,20 @@ class SandboxServer:
             reply.drop = reply.drop or fault == "lose_reply"
         else:
             reply = fault_reply(fault, retry_after)
+        if not reply.drop:
+            reply = self._dress(reply, headers, parsed)
         reply.delay_s += latency
         status = None if reply.drop else reply.status
         record = ReceivedRequest(method, path, headers, text, parsed, reply.accepted, status, fault)
         return reply, record
+
+    def _dress(self, reply: Reply, headers: dict[str, str], parsed: Any) -> Reply:
+        """Apply the configured answer style: echoed secrets, then the error format."""
+        if self.config.echo_secrets:
+            reply = with_echo(reply, _received_secrets(headers, parsed))
+        if reply.status >= 400:
+            reply = formatted_error(reply, self.config.error_format)
+        return reply
 
     def _record(self, record: ReceivedRequest) -> None:
         with self._lock:
@@ -677,6 +704,83 @@ def fault_reply(fault: str, retry_after: float) -> Reply:
     raise ValueError(f"unknown fault {fault!r}")
 
 
+def _reply_json(reply: Reply) -> dict[str, Any] | None:
+    if not reply.content_type.startswith("application/json"):
+        return None
+    data = _parse_json(reply.body)
+    return data if isinstance(data, dict) else None
+
+
+def formatted_error(reply: Reply, error_format: str) -> Reply:
+    """A JSON error answer rewritten as plain text or an HTML page carrying the same words."""
+    if error_format not in ERROR_FORMATS:
+        raise ValueError(f"unknown error format {error_format!r}; choose one of {', '.join(ERROR_FORMATS)}")
+    data = _reply_json(reply)
+    if error_format == "json" or data is None:
+        return reply  # already text (the load balancer's HTML 502) or meant to stay JSON
+    words = next((data[k] for k in ("details", "message") if isinstance(data.get(k), str)), "")
+    extra = "".join(
+        f"\n{k}: {v}" for k, v in data.items() if k not in ("status", "code", "details", "message")
+    )
+    try:
+        phrase = HTTPStatus(reply.status).phrase
+    except ValueError:
+        phrase = "Error"
+    if error_format == "text":
+        body, content_type = words + extra + "\n", "text/plain; charset=utf-8"
+    else:
+        paragraphs = "".join(f"<p>{html.escape(line)}</p>\n" for line in (words + extra).splitlines())
+        body = (
+            f"<!DOCTYPE html>\n<html>\n<head><title>{reply.status} {html.escape(phrase)}</title></head>\n"
+            f"<body>\n<h1>{html.escape(phrase)}</h1>\n{paragraphs}</body>\n</html>\n"
+        )
+        content_type = "text/html; charset=utf-8"
+    return dataclasses.replace(reply, body=body.encode(), content_type=content_type)
+
+
+def echo_forms(secret: str) -> list[str]:
+    """A secret as a careless server might quote it back: as is, URL-encoded, base64 (also inside a
+    larger blob, at each of the three byte alignments), hex, and in fragments. (JSON escaping comes
+    with the JSON body itself.) Written out here independently of the app's Redactor on purpose."""
+    raw = secret.encode()
+    blobs = [b"", b"<", b"<<"]  # 0, 1 and 2 bytes before the secret shift its base64 alignment
+    forms = [
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret),
+        urllib.parse.quote_plus(secret),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), urllib.parse.quote(secret, safe="")),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        *(base64.b64encode(b"session:" + pad + raw + b";end").decode() for pad in blobs),
+        *(base64.urlsafe_b64encode(b"session:" + pad + raw + b";end").decode() for pad in blobs),
+        raw.hex(),
+        raw.hex().upper(),
+        secret[:8],
+        secret[len(secret) // 2 - 4 : len(secret) // 2 + 5],
+        secret[-8:],
+    ]
+    return forms
+
+
+def _received_secrets(headers: dict[str, str], parsed: Any) -> list[str]:
+    token = parsed.get("secret_token") if isinstance(parsed, dict) else None
+    return [s for s in (headers.get("x-api-key"), token) if isinstance(s, str) and s]
+
+
+def with_echo(reply: Reply, secrets: list[str]) -> Reply:
+    """The reply with every received secret quoted back in every form of ``echo_forms``."""
+    if not secrets:
+        return reply
+    echo = " | ".join(form for secret in secrets for form in echo_forms(secret))
+    data = _reply_json(reply)
+    if data is not None:
+        body = json.dumps({**data, "echo": echo}, separators=(",", ":")).encode()
+    else:
+        body = reply.body + b"\n" + echo.encode()
+    return dataclasses.replace(reply, body=body)
+
+
 def api_error_200() -> Reply:
     """HTTP 200 whose body says it failed: success must be decided by ``status``, not HTTP."""
     return json_reply(200, {"status": "error", "code": "500", "details": "Unable to process request"})
@@ -777,6 +881,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-demo-triggers", action="store_true", help="treat the demo trigger numbers like any other"
     )
+    parser.add_argument(
+        "--error-format",
+        choices=ERROR_FORMATS,
+        default="json",
+        help="write error answers as JSON (as observed), plain text or an HTML page",
+    )
+    parser.add_argument(
+        "--echo-secrets",
+        action="store_true",
+        help="quote the received x-api-key and secret_token back in every answer, in many encodings "
+        "(to check that OpDial masks them)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -787,6 +903,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         duplicate_ttl_s=args.duplicate_ttl,
         demo_triggers_enabled=not args.no_demo_triggers,
         allow_non_loopback=args.host is not None,
+        error_format=getattr(args, "error_format", "json"),
+        echo_secrets=bool(getattr(args, "echo_secrets", False)),
     )
     if args.config_missing:
         config.config_missing_companies = (config.company_id,)
@@ -868,30 +986,60 @@ def _request_line(record: ReceivedRequest) -> str:
     return " ".join(parts)
 
 
+def request_printer(as_json: bool, stream: IO[str] | None = None) -> Callable[[ReceivedRequest], None]:
+    """Print each request as one whole line, even when handler threads finish at the same moment.
+
+    ``print`` writes the text and the newline separately, so two threads could share a line; here
+    each line is one write under a lock. ``stream`` defaults to the current ``sys.stdout``.
+    """
+    lock = threading.Lock()
+
+    def show(record: ReceivedRequest) -> None:
+        line = (json.dumps(request_summary(record)) if as_json else _request_line(record)) + "\n"
+        out = stream or sys.stdout
+        with lock:
+            out.write(line)
+            out.flush()
+
+    return show
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl+C (SIGINT) stops the sandbox even when it was started as a background job (``&``) of a
+    script: such a job inherits SIGINT ignored, and Python then keeps it ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """Serve until Ctrl+C. Returns the process exit code. With ``args.json``: JSON lines."""
     as_json = bool(getattr(args, "json", False))
-
-    def show(record: ReceivedRequest) -> None:
-        print(json.dumps(request_summary(record)) if as_json else _request_line(record), flush=True)
-
-    try:
-        server = SandboxServer(config_from_args(args), on_request=show)
-        server.faults.latency_s = args.latency
-        server.faults.retry_after = args.retry_after
-        server.start()
-    except (OSError, ValueError) as exc:
-        print(f"opdial-cli sandbox: cannot start: {exc}", file=sys.stderr, flush=True)
-        return 2
-    try:
-        banner = [json.dumps(describe_json(server))] if as_json else list(describe(server))
-        print("\n".join(banner), flush=True)
-        while True:
-            time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
-    except KeyboardInterrupt:
-        print("Stopping the sandbox.", file=sys.stderr, flush=True)
-    finally:
-        server.stop()
+    show = request_printer(as_json)
+    with _interruptible():
+        try:
+            server = SandboxServer(config_from_args(args), on_request=show)
+            server.faults.latency_s = args.latency
+            server.faults.retry_after = args.retry_after
+            server.start()
+        except (OSError, ValueError) as exc:
+            print(f"opdial-cli sandbox: cannot start: {exc}", file=sys.stderr, flush=True)
+            return 2
+        try:
+            banner = [json.dumps(describe_json(server))] if as_json else list(describe(server))
+            print("\n".join(banner), flush=True)
+            while True:
+                time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
+        except KeyboardInterrupt:
+            print("Stopping the sandbox.", file=sys.stderr, flush=True)
+        finally:
+            server.stop()
     return 0
 
 
