@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import ipaddress
 import json
 import logging
 import math
 import shlex
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -267,8 +269,8 @@ def checked_api_url(url: str) -> str:
         parts = urllib.parse.urlsplit(text)
         port, host = parts.port, parts.hostname or ""
         _ = httpx.URL(text).host  # decoding the host is where httpx meets a bad IDNA label
-        if not host.replace(":", "").isalnum():  # IPv6 literals need no IDNA
-            host.encode("idna")
+        if not _is_ip_address(host):
+            host.encode("idna")  # where the socket layer would fail: an empty or too long label
     except UnsafeUrlError:
         raise
     except (ValueError, httpx.InvalidURL) as error:  # UnicodeError (IDNA) is a ValueError
@@ -276,6 +278,14 @@ def checked_api_url(url: str) -> str:
     if port == 0:
         raise UnsafeUrlError(_malformed_url_sentence(url, "port 0 cannot be connected to"))
     return text
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _id_problem(label: str, option: str, value: str | None, max_length: int) -> str | None:
@@ -388,8 +398,6 @@ def resend_command(args: argparse.Namespace, request: CallRequest) -> str:
 
 def _open_history(out: Output, consequence: str = ", so nothing was sent"):
     """The history database, or an exit code with words when it cannot be opened."""
-    import sqlite3
-
     from desktop_app import config
     from desktop_app.history import History
 
@@ -429,12 +437,13 @@ def _sigint_sets(cancel: threading.Event, presses: list[int]) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
-def _place(client, request: CallRequest, *, resending: bool, out: Output) -> tuple[Outcome, bool]:
-    """Send the call on a worker thread so that Ctrl+C can stop it; (outcome, interrupted)."""
+def _place(
+    client, request: CallRequest, cancel: threading.Event, presses: list[int], *, resending: bool, out: Output
+) -> Outcome:
+    """Send the call on a worker thread, so that Ctrl+C (``cancel``) can stop waiting for it."""
     from desktop_app.api import catalogue
 
-    cancel, done = threading.Event(), threading.Event()
-    presses: list[int] = []
+    done = threading.Event()
     result: list[Outcome | Exception] = []
 
     def work() -> None:
@@ -445,25 +454,23 @@ def _place(client, request: CallRequest, *, resending: bool, out: Output) -> tup
         finally:
             done.set()
 
-    with _sigint_sets(cancel, presses):
-        threading.Thread(target=work, name="call", daemon=True).start()
-        while not done.wait(0.2) and not cancel.is_set():
+    threading.Thread(target=work, name="call", daemon=True).start()
+    while not done.wait(0.2) and not cancel.is_set():
+        pass
+    if cancel.is_set() and not done.is_set():
+        print("Stopping the call… (Ctrl+C again to stop waiting)", file=out.stderr)
+        give_up = time.monotonic() + CANCEL_GRACE_S
+        while not done.wait(0.2) and len(presses) < 2 and time.monotonic() < give_up:
             pass
-        if cancel.is_set() and not done.is_set():
-            print("Stopping the call… (Ctrl+C again to stop waiting)", file=out.stderr)
-            give_up = time.monotonic() + CANCEL_GRACE_S
-            while not done.wait(0.2) and len(presses) < 2 and time.monotonic() < give_up:
-                pass
-    interrupted = cancel.is_set()
     found = result[0] if result else None
     if isinstance(found, Outcome):
-        return found, interrupted
+        return found
     if found is not None:
         log.error("Call %s: %s", request.reference_id, client.redactor.text(repr(found)))
         raw = client.redactor.text(f"{type(found).__name__}: {found}")
-        return Outcome("failed", request, problem=catalogue.problem("unexpected_response", raw)), interrupted
+        return Outcome("failed", request, problem=catalogue.problem("unexpected_response", raw))
     # The client did not come back in time: an attempt is (or was) in flight, so nobody knows.
-    return Outcome("failed", request, problem=catalogue.problem("cancelled")), interrupted
+    return Outcome("failed", request, problem=catalogue.problem("cancelled"))
 
 
 def _save(history, outcome: Outcome, profile_name: str) -> str | None:
@@ -510,14 +517,18 @@ def cmd_call(args: argparse.Namespace, out: Output) -> int:
     if isinstance(history, int):
         return history
     client = ObdClient(resolved.account)
-    try:
-        outcome, interrupted = _place(client, request, resending=args.resend, out=out)
-        unsaved = _save(history, outcome, resolved.profile.name)
-    finally:
-        _close_quietly(client, history)
-    _report_call(outcome, args, resolved.account, out, interrupted=interrupted)
-    if unsaved:
-        print(_unsaved_warning(outcome, unsaved), file=out.stderr)
+    cancel = threading.Event()
+    presses: list[int] = []  # Ctrl+C presses while the call runs
+    # From the send to the last line printed, Ctrl+C only stops the attempt: it cannot lose the outcome.
+    with _sigint_sets(cancel, presses):
+        try:
+            outcome = _place(client, request, cancel, presses, resending=args.resend, out=out)
+            unsaved = _save(history, outcome, resolved.profile.name)
+        finally:
+            _close_quietly(client, history)
+        _report_call(outcome, args, resolved.account, out, interrupted=cancel.is_set())
+        if unsaved:
+            print(_unsaved_warning(outcome, unsaved), file=out.stderr)
     return EXIT_FOR_STATUS[outcome.status]
 
 
@@ -537,7 +548,7 @@ def _report_call(
         return
     problem = outcome.problem
     assert problem is not None
-    if interrupted:
+    if interrupted and outcome.status == "failed":
         out.say("Stopped (Ctrl+C) before MyOperator answered: the outcome is unknown.")
     out.say(f"{problem.title}. {problem.explanation}")
     out.say(f"What to do: {problem.action}")
@@ -624,6 +635,8 @@ def cmd_history(args: argparse.Namespace, out: Output) -> int:
             out.json({"exported": len(entries), "path": args.export}) if out.as_json else out.say(message)
             return EXIT_OK
         entries = history.entries(search=args.search, status=args.status, limit=args.limit)
+    except (sqlite3.Error, OSError) as error:  # a database damaged inside, a full disk, a bad path
+        return out.error(f"Cannot read or export the call history: {error}", "storage")
     finally:
         history.close()
     if out.as_json:

@@ -338,3 +338,9 @@ def test_ids_at_the_length_limit_are_sent(capsys, env_account):
     )
     assert code == 0, err
     assert env_account.accepted_calls[0]["reference_id"] == "r" * 64
+
+
+def test_a_history_export_that_cannot_be_written_is_a_clear_error(capsys, env_account, tmp_path):
+    assert run(capsys, "call", "ivr", "--to", CUSTOMER)[0] == 0
+    code, _, err = run(capsys, "history", "--export", str(tmp_path / "no-such-folder" / "history.csv"))
+    assert code == 2 and "Cannot read or export the call history" in err
