@@ -417,8 +417,8 @@ def _open_history(out: Output, consequence: str = ", so nothing was sent"):
 
 @contextmanager
 def _sigint_sets(cancel: threading.Event, presses: list[int]) -> Iterator[None]:
-    """While a call is in flight, Ctrl+C sets ``cancel`` (the client stops the attempt) instead of
-    raising KeyboardInterrupt somewhere in the middle of the bookkeeping."""
+    """While a call runs and its outcome is saved and printed, Ctrl+C sets ``cancel`` (the client
+    stops the attempt in flight) instead of raising KeyboardInterrupt in the middle of the bookkeeping."""
 
     def on_sigint(signum: int, frame: object) -> None:
         presses.append(signum)
@@ -466,7 +466,7 @@ def _place(
     if isinstance(found, Outcome):
         return found
     if found is not None:
-        log.error("Call %s: %s", request.reference_id, client.redactor.text(repr(found)))
+        log.error("Call %s: %s", request.reference_id, client.redactor.text(repr(found)), exc_info=found)
         raw = client.redactor.text(f"{type(found).__name__}: {found}")
         return Outcome("failed", request, problem=catalogue.problem("unexpected_response", raw))
     # The client did not come back in time: an attempt is (or was) in flight, so nobody knows.
@@ -513,10 +513,11 @@ def cmd_call(args: argparse.Namespace, out: Output) -> int:
     log_problem = getattr(args, "log_problem", None)
     if log_problem:
         return out.error(f"Cannot write OpDial's log ({log_problem}), so nothing was sent.", "storage")
+    client = ObdClient(resolved.account)  # opens no connection yet
     history = _open_history(out)  # everything the call writes is opened before anything is sent
     if isinstance(history, int):
+        client.close()
         return history
-    client = ObdClient(resolved.account)
     cancel = threading.Event()
     presses: list[int] = []  # Ctrl+C presses while the call runs
     # From the send to the last line printed, Ctrl+C only stops the attempt: it cannot lose the outcome.

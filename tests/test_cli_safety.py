@@ -190,6 +190,7 @@ def interrupt_call_in_flight(sandbox, *argv: str) -> subprocess.CompletedProcess
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
+@pytest.mark.slow
 @needs_posix_signals
 def test_ctrl_c_during_a_call_reports_an_unknown_outcome_and_the_safe_resend(capsys, env_account):
     result = interrupt_call_in_flight(
@@ -212,6 +213,7 @@ def test_ctrl_c_during_a_call_reports_an_unknown_outcome_and_the_safe_resend(cap
     assert len(env_account.accepted_calls) == 1
 
 
+@pytest.mark.slow
 @needs_posix_signals
 def test_ctrl_c_during_a_json_call_prints_one_strict_object_with_the_resend_command(env_account):
     result = interrupt_call_in_flight(
