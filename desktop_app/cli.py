@@ -10,20 +10,53 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import ipaddress
 import json
 import logging
+import math
+import shlex
+import signal
+import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.api.curl import render_curl, request_preview
-from desktop_app.api.models import CallKind, CallRequest, Outcome
+from desktop_app.api.models import DEFAULT_API_URL, CallKind, CallRequest, Outcome
 
 EXIT_OK, EXIT_INPUT, EXIT_REJECTED, EXIT_FAILED = 0, 2, 3, 4
 EXIT_FOR_STATUS = {"accepted": EXIT_OK, "rejected": EXIT_REJECTED, "failed": EXIT_FAILED}
 
+MAX_REFERENCE_ID_LENGTH = 64  # ours are ~25 characters; MyOperator documents no limit, so keep it sane
+MAX_CALLER_ID_LENGTH = 32  # a DID is at most 15 digits and a +; room for a vendor's prefix
+CANCEL_GRACE_S = 5.0  # after Ctrl+C, how long to wait for the client to give its own answer
+
 log = logging.getLogger("desktop_app.cli")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite number (inf, nan) replaced by None.
+
+    Strict JSON has no Infinity or NaN, and a script's parser may refuse them; a server can put one
+    in our output (``Retry-After: inf``), so every ``--json`` object goes through here.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def dumps_json(data: Any) -> str:
+    """The one JSON writer of the CLI: strict (raises rather than print Infinity/NaN), readable."""
+    return json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 class Output:
@@ -35,8 +68,7 @@ class Output:
         self.stderr = stderr or sys.stderr
 
     def json(self, data: Any) -> None:
-        json.dump(data, self.stdout, indent=2, ensure_ascii=False)
-        self.stdout.write("\n")
+        self.stdout.write(dumps_json(data) + "\n")
 
     def say(self, text: str) -> None:
         print(text, file=self.stdout)
@@ -201,9 +233,79 @@ def _add_plugin_commands(commands: argparse._SubParsersAction, common: argparse.
 
 
 def _resolve(args: argparse.Namespace):
-    from desktop_app.credentials import resolve
+    from desktop_app.api.urls import UnsafeUrlError
+    from desktop_app.credentials import ConfigError, resolve
 
-    return resolve(args.profile, api_url=args.api_url)
+    try:
+        resolved = resolve(args.profile, api_url=args.api_url)
+    except (ConfigError, UnsafeUrlError):
+        raise
+    except ValueError as error:
+        # urllib's own complaint about a URL it cannot even split (e.g. "Invalid IPv6 URL"); the
+        # API URL is the only thing resolve() parses, so that is what it is about.
+        raise ConfigError(_malformed_url_sentence(None, str(error))) from error
+    checked_api_url(resolved.account.api_url)
+    return resolved
+
+
+def _malformed_url_sentence(url: str | None, detail: str) -> str:
+    shown = f" {url!r}" if url else ""
+    return f"The API URL{shown} is not a valid web address ({detail}). It must look like {DEFAULT_API_URL}"
+
+
+def checked_api_url(url: str) -> str:
+    """``url`` if it can be sent to, or UnsafeUrlError with one sentence — before anything is sent.
+
+    ``validate_api_url`` decides where credentials may go; this adds what only shows when connecting
+    (a port out of range, a host name that cannot be encoded), which would otherwise end in a
+    traceback after the request was built.
+    """
+    import httpx
+
+    from desktop_app.api.urls import UnsafeUrlError, validate_api_url
+
+    try:
+        text = validate_api_url(url)
+        parts = urllib.parse.urlsplit(text)
+        port, host = parts.port, parts.hostname or ""
+        _ = httpx.URL(text).host  # decoding the host is where httpx meets a bad IDNA label
+        if not _is_ip_address(host):
+            host.encode("idna")  # where the socket layer would fail: an empty or too long label
+    except UnsafeUrlError:
+        raise
+    except (ValueError, httpx.InvalidURL) as error:  # UnicodeError (IDNA) is a ValueError
+        raise UnsafeUrlError(_malformed_url_sentence(url, str(error))) from error
+    if port == 0:
+        raise UnsafeUrlError(_malformed_url_sentence(url, "port 0 cannot be connected to"))
+    return text
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _id_problem(label: str, option: str, value: str | None, max_length: int) -> str | None:
+    """One sentence when an id would go out unusable: MyOperator echoes ids back and logs them."""
+    if value is None:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return (
+            f"The {label} {value!r} contains a space or a control character; give {option} as one word "
+            "without spaces."
+        )
+    if len(value) > max_length:
+        return f"The {label} is {len(value)} characters long; {option} takes at most {max_length}."
+    return None
+
+
+def _request_problem(request: CallRequest) -> str | None:
+    return _id_problem(
+        "reference id", "--reference-id", request.reference_id, MAX_REFERENCE_ID_LENGTH
+    ) or _id_problem("caller id", "--caller-id", request.caller_id, MAX_CALLER_ID_LENGTH)
 
 
 def _prepare(args: argparse.Namespace, profile) -> CallRequest:
@@ -226,16 +328,23 @@ def _prepare(args: argparse.Namespace, profile) -> CallRequest:
 
 def _prepared(args: argparse.Namespace, out: Output):
     """(resolved, request) or an exit code: every input problem ends here, before any network."""
+    from desktop_app.api.urls import UnsafeUrlError
     from desktop_app.calls import InputError
     from desktop_app.credentials import ConfigError
 
     try:
         resolved = _resolve(args)
-        return resolved, _prepare(args, resolved.profile)
+        request = _prepare(args, resolved.profile)
     except InputError as error:
         return out.error(error.message, "invalid_input")
-    except ConfigError as error:
+    except (ConfigError, UnsafeUrlError) as error:
         return out.error(str(error), "configuration")
+    except OSError as error:  # the settings folder cannot be read or created
+        return out.error(f"Cannot read OpDial's settings ({error}); nothing was sent.", "storage")
+    problem = _request_problem(request)
+    if problem:
+        return out.error(problem, "invalid_input")
+    return resolved, request
 
 
 def outcome_json(outcome: Outcome, account) -> dict[str, Any]:
@@ -265,9 +374,135 @@ def accepted_sentence(outcome: Outcome, agent: str | None = None) -> str:
     return text
 
 
+def resend_command(args: argparse.Namespace, request: CallRequest) -> str:
+    """The exact command that re-sends this call under its own reference_id (Try again safely)."""
+    words = ["opdial-cli"]
+    for option, value in (("--profile", args.profile), ("--api-url", args.api_url)):
+        if value:
+            words += [option, value]
+    words += ["call", request.kind.value]
+    if request.agent_number:
+        words += ["--agent", request.agent_number]
+    words += ["--to", request.to]
+    optional = (
+        ("--user-id", request.user_id),
+        ("--caller-id", request.caller_id),
+        ("--region", request.region),
+        ("--group", request.group),
+        ("--max-duration", request.max_call_duration),
+    )
+    words += [word for option, value in optional if value is not None for word in (option, str(value))]
+    words += ["--reference-id", request.reference_id, "--resend"]
+    return shlex.join(words)
+
+
+def _open_history(out: Output, consequence: str = ", so nothing was sent"):
+    """The history database, or an exit code with words when it cannot be opened."""
+    from desktop_app import config
+    from desktop_app.history import History
+
+    try:
+        return History()
+    except (sqlite3.Error, OSError) as error:
+        try:
+            where = str(config.history_path())
+        except OSError:
+            where = "the data folder"
+        return out.error(
+            f"Cannot open the call history ({where}: {error}){consequence}. Move the damaged file "
+            "aside or free the folder, then try again.",
+            "storage",
+        )
+
+
+@contextmanager
+def _sigint_sets(cancel: threading.Event, presses: list[int]) -> Iterator[None]:
+    """While a call runs and its outcome is saved and printed, Ctrl+C sets ``cancel`` (the client
+    stops the attempt in flight) instead of raising KeyboardInterrupt in the middle of the bookkeeping."""
+
+    def on_sigint(signum: int, frame: object) -> None:
+        presses.append(signum)
+        cancel.set()
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main_thread else None
+    # SIG_IGN means whoever started us wants Ctrl+C ignored (a background job): respect it.
+    replace = main_thread and previous is not signal.SIG_IGN
+    if replace:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        if replace:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _place(
+    client, request: CallRequest, cancel: threading.Event, presses: list[int], *, resending: bool, out: Output
+) -> Outcome:
+    """Send the call on a worker thread, so that Ctrl+C (``cancel``) can stop waiting for it."""
+    from desktop_app.api import catalogue
+
+    done = threading.Event()
+    result: list[Outcome | Exception] = []
+
+    def work() -> None:
+        try:
+            result.append(client.place_call(request, cancel, resending=resending))
+        except Exception as error:  # reported below as an unknown outcome, never as a traceback
+            result.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="call", daemon=True).start()
+    while not done.wait(0.2) and not cancel.is_set():
+        pass
+    if cancel.is_set() and not done.is_set():
+        print("Stopping the call… (Ctrl+C again to stop waiting)", file=out.stderr)
+        give_up = time.monotonic() + CANCEL_GRACE_S
+        while not done.wait(0.2) and len(presses) < 2 and time.monotonic() < give_up:
+            pass
+    found = result[0] if result else None
+    if isinstance(found, Outcome):
+        return found
+    if found is not None:
+        log.error("Call %s: %s", request.reference_id, client.redactor.text(repr(found)), exc_info=found)
+        raw = client.redactor.text(f"{type(found).__name__}: {found}")
+        return Outcome("failed", request, problem=catalogue.problem("unexpected_response", raw))
+    # The client did not come back in time: an attempt is (or was) in flight, so nobody knows.
+    return Outcome("failed", request, problem=catalogue.problem("cancelled"))
+
+
+def _save(history, outcome: Outcome, profile_name: str) -> str | None:
+    """Record the outcome; the reason when that failed. The call is out: nothing may hide that."""
+    try:
+        history.record(outcome, profile_name, source="cli")
+    except Exception as error:  # damaged database, full disk, …: any of them, the outcome comes first
+        log.error("Could not save call %s to history: %r", outcome.reference_id, error)
+        return str(error) or type(error).__name__
+    return None
+
+
+def _close_quietly(*resources: Any) -> None:
+    """Close what the call used; past the send, a failing close must not hide the outcome."""
+    for resource in resources:
+        try:
+            resource.close()
+        except Exception as error:
+            log.warning("Closing %s failed: %r", type(resource).__name__, error)
+
+
+def _unsaved_warning(outcome: Outcome, reason: str) -> str:
+    what = {
+        "accepted": "the call was queued but could not be saved to history",
+        "rejected": "MyOperator refused the call; this could not be saved to history",
+        "failed": "the call's outcome is unknown; this could not be saved to history",
+    }[outcome.status]
+    return f"{APP_NAME}: warning: {what}: {reason}"
+
+
 def cmd_call(args: argparse.Namespace, out: Output) -> int:
     from desktop_app.api.client import ObdClient
-    from desktop_app.history import History
 
     prepared = _prepared(args, out)
     if isinstance(prepared, int):
@@ -275,28 +510,55 @@ def cmd_call(args: argparse.Namespace, out: Output) -> int:
     resolved, request = prepared
     if args.resend and not args.reference_id:
         return out.error("--resend needs the --reference-id of the call to re-send.", "invalid_input")
-    with ObdClient(resolved.account) as client:
-        outcome = client.place_call(request, resending=args.resend)
-    history = History()
-    try:
-        history.record(outcome, resolved.profile.name, source="cli")
-    finally:
-        history.close()
+    log_problem = getattr(args, "log_problem", None)
+    if log_problem:
+        return out.error(f"Cannot write OpDial's log ({log_problem}), so nothing was sent.", "storage")
+    client = ObdClient(resolved.account)  # opens no connection yet
+    history = _open_history(out)  # everything the call writes is opened before anything is sent
+    if isinstance(history, int):
+        client.close()
+        return history
+    cancel = threading.Event()
+    presses: list[int] = []  # Ctrl+C presses while the call runs
+    # From the send to the last line printed, Ctrl+C only stops the attempt: it cannot lose the outcome.
+    with _sigint_sets(cancel, presses):
+        try:
+            outcome = _place(client, request, cancel, presses, resending=args.resend, out=out)
+            unsaved = _save(history, outcome, resolved.profile.name)
+        finally:
+            _close_quietly(client, history)
+        _report_call(outcome, args, resolved.account, out, interrupted=cancel.is_set())
+        if unsaved:
+            print(_unsaved_warning(outcome, unsaved), file=out.stderr)
+    return EXIT_FOR_STATUS[outcome.status]
+
+
+def _report_call(
+    outcome: Outcome, args: argparse.Namespace, account, out: Output, *, interrupted: bool
+) -> None:
+    resend = resend_command(args, outcome.request) if outcome.status == "failed" else None
     if out.as_json:
-        out.json(outcome_json(outcome, resolved.account))
-    elif outcome.accepted:
+        data = outcome_json(outcome, account)
+        if resend:
+            data["resend_command"] = resend
+        out.json(data)
+        return
+    if outcome.accepted:
         out.say(accepted_sentence(outcome))
         out.say(f"unique_id {outcome.unique_id or '—'}, reference_id {outcome.reference_id}")
-    else:
-        problem = outcome.problem
-        assert problem is not None
-        out.say(f"{problem.title}. {problem.explanation}")
-        out.say(f"What to do: {problem.action}")
-        out.say(
-            f"reference_id {outcome.reference_id}"
-            + (f", HTTP {outcome.http_status}" if outcome.http_status else "")
-        )
-    return EXIT_FOR_STATUS[outcome.status]
+        return
+    problem = outcome.problem
+    assert problem is not None
+    if interrupted and outcome.status == "failed":
+        out.say("Stopped (Ctrl+C) before MyOperator answered: the outcome is unknown.")
+    out.say(f"{problem.title}. {problem.explanation}")
+    out.say(f"What to do: {problem.action}")
+    out.say(
+        f"reference_id {outcome.reference_id}"
+        + (f", HTTP {outcome.http_status}" if outcome.http_status else "")
+    )
+    if resend:
+        out.say(f"Try again safely (MyOperator will not place it twice): {resend}")
 
 
 def cmd_preview(args: argparse.Namespace, out: Output) -> int:
@@ -363,9 +625,9 @@ def _profile_region(args: argparse.Namespace) -> str | None:
 
 
 def cmd_history(args: argparse.Namespace, out: Output) -> int:
-    from desktop_app.history import History
-
-    history = History()
+    history = _open_history(out, consequence="")
+    if isinstance(history, int):
+        return history
     try:
         if args.export:
             entries = history.entries(search=args.search, status=args.status, limit=1_000_000)
@@ -374,6 +636,8 @@ def cmd_history(args: argparse.Namespace, out: Output) -> int:
             out.json({"exported": len(entries), "path": args.export}) if out.as_json else out.say(message)
             return EXIT_OK
         entries = history.entries(search=args.search, status=args.status, limit=args.limit)
+    except (sqlite3.Error, OSError) as error:  # a database damaged inside, a full disk, a bad path
+        return out.error(f"Cannot read or export the call history: {error}", "storage")
     finally:
         history.close()
     if out.as_json:
@@ -425,7 +689,6 @@ def cmd_profile(args: argparse.Namespace, out: Output, stdin: TextIO | None = No
 
 
 def _profile_add(store, secrets, args: argparse.Namespace, out: Output, stdin: TextIO) -> int:
-    from desktop_app.api.client import validate_api_url
     from desktop_app.credentials import Profile
 
     existing = store.get(args.name)
@@ -440,7 +703,7 @@ def _profile_add(store, secrets, args: argparse.Namespace, out: Output, stdin: T
         "caller_id": args.caller_id,
         "region": args.routing_region,
         "group": args.group,
-        "api_url": validate_api_url(args.set_api_url) if args.set_api_url else None,
+        "api_url": checked_api_url(args.set_api_url) if args.set_api_url else None,
     }
     for field, value in changes.items():
         if value is not None:
@@ -513,12 +776,28 @@ def _profile_remove(store, secrets, name: str, out: Output) -> int:
 # -- entry ------------------------------------------------------------------------------------
 
 
+def _log_to_stderr() -> None:
+    """Warnings on stderr, masked like the log file, when the log file cannot be written."""
+    from desktop_app.logging_setup import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler._opdial = True  # type: ignore[attr-defined]  # so shutdown_logging() removes it too
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.logging_setup import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging()
+    try:
+        setup_logging()
+    except OSError as error:
+        # A call refuses to go out unlogged (cmd_call); the rest works with warnings on stderr.
+        args.log_problem = f"{error}"
+        _log_to_stderr()
     out = Output(args.json)
     handler: Callable[[argparse.Namespace, Output], int] = args.handler
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app import cli
+from tests import strict_json
 
 CUSTOMER = "+919876543210"
 
@@ -47,7 +47,7 @@ def test_user_call_with_environment_credentials_is_queued(capsys, env_account):
 
 def test_json_output_is_exactly_one_object_with_the_documented_fields(capsys, env_account):
     code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER, "--reference-id", "cli-ref-1")
-    data = json.loads(out)
+    data = strict_json.loads(out)
     assert code == 0
     assert {"outcome", "http_status", "unique_id", "reference_id", "problem", "request"} <= data.keys()
     assert (data["outcome"], data["http_status"], data["reference_id"]) == ("accepted", 200, "cli-ref-1")
@@ -58,7 +58,7 @@ def test_json_output_is_exactly_one_object_with_the_documented_fields(capsys, en
 
 def test_json_flag_is_also_accepted_after_the_command(capsys, env_account):
     code, out, _ = run(capsys, "call", "ivr", "--to", CUSTOMER, "--json")
-    assert code == 0 and json.loads(out)["outcome"] == "accepted"
+    assert code == 0 and strict_json.loads(out)["outcome"] == "accepted"
 
 
 def test_rejection_exits_3_with_the_explanation(capsys, env_account):
@@ -71,7 +71,7 @@ def test_rejection_exits_3_with_the_explanation(capsys, env_account):
 def test_rejection_as_json_carries_the_problem(capsys, env_account):
     env_account.config.config_missing_companies = (env_account.config.company_id,)
     code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
-    problem = json.loads(out)["problem"]
+    problem = strict_json.loads(out)["problem"]
     assert code == 3
     assert problem["code"] == "company_config_missing" and problem["action"] and problem["raw"]
 
@@ -79,7 +79,7 @@ def test_rejection_as_json_carries_the_problem(capsys, env_account):
 def test_transport_failure_exits_4(capsys, env_account, monkeypatch):
     env_account.faults.drop_connection = 10
     code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
-    assert code == 4 and json.loads(out)["outcome"] == "failed"
+    assert code == 4 and strict_json.loads(out)["outcome"] == "failed"
 
 
 def test_invalid_number_exits_2_and_sends_nothing(capsys, env_account):
@@ -120,14 +120,14 @@ def test_preview_reveals_the_real_secrets_only_when_asked_and_warns(capsys, env_
 )
 def test_number_normalises_numbers_and_links(capsys, text, e164):
     code, out, _ = run(capsys, "--json", "number", text)
-    data = json.loads(out)
+    data = strict_json.loads(out)
     assert code == 0 and data["e164"] == e164 and data["valid"] is True
     assert {"region", "type", "national", "international"} <= data.keys()
 
 
 def test_number_refuses_what_is_not_callable_with_exit_2(capsys):
     code, out, _ = run(capsys, "--json", "number", "mailto:someone@example.com")
-    assert code == 2 and json.loads(out)["valid"] is False and json.loads(out)["reason"]
+    assert code == 2 and strict_json.loads(out)["valid"] is False and strict_json.loads(out)["reason"]
 
 
 def test_history_lists_and_exports_calls_without_secrets(capsys, env_account, tmp_path):
@@ -135,7 +135,7 @@ def test_history_lists_and_exports_calls_without_secrets(capsys, env_account, tm
     env_account.config.anonymous_enabled = False
     run(capsys, "call", "anonymous", "--agent", "+919812345678", "--to", CUSTOMER)
     code, out, _ = run(capsys, "--json", "history")
-    entries = json.loads(out)
+    entries = strict_json.loads(out)
     assert code == 0 and [e["status"] for e in entries] == ["rejected", "accepted"]
     export = tmp_path / "history.csv"
     assert run(capsys, "history", "--export", str(export))[0] == 0
@@ -187,7 +187,7 @@ def test_the_installed_entry_point_runs_as_a_real_process(env_account):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["outcome"] == "accepted"
+    assert strict_json.loads(result.stdout)["outcome"] == "accepted"
     assert_no_secrets(result.stdout + result.stderr, env_account)
 
 
@@ -196,13 +196,13 @@ def test_resend_with_the_same_reference_confirms_an_unknown_call_instead_of_plac
 ):
     env_account.faults.lose_reply = 3  # every answer lost: the outcome is unknown
     code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
-    first = json.loads(out)
+    first = strict_json.loads(out)
     assert code == 4 and "--resend" in first["problem"]["action"]
 
     code, out, _ = run(
         capsys, "--json", "call", "ivr", "--to", CUSTOMER, "--reference-id", first["reference_id"], "--resend"
     )
-    again = json.loads(out)
+    again = strict_json.loads(out)
     assert code == 0 and again["outcome"] == "accepted" and again["confirmed_by_duplicate"] is True
     assert len(env_account.accepted_calls) == 1
 
