@@ -163,8 +163,8 @@ def test_libraries_ldd_cannot_find_are_named():
 
 
 def test_debian_set_is_the_one_ci_installs():
-    """The README and the advice promise the tested set: every runtime library .ci/run installs."""
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    """The README and the advice promise the tested set: every runtime library CI installs."""
+    ci = (ROOT / ".ci" / "linux-packages").read_text(encoding="utf-8")
     ci_packages = set(re.findall(r"\b(lib(?:xcb|xkbcommon|egl|gl|glib|fontconfig|dbus)[\w.+-]*)", ci))
     ours = set(dev.SYSTEM_PACKAGES["debian"][1])
     assert ci_packages - ours == set()
