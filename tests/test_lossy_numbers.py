@@ -62,7 +62,7 @@ def test_a_fraction_in_scientific_notation_is_not_a_phone_number() -> None:
 
 def test_link_intake_refuses_a_shortened_number_also_inside_a_link() -> None:
     for text in ("9.19877E+11", "tel:9.19877E+11", "opdial:dial?to=9.19877E%2B11"):
-        with pytest.raises(LinkError, match="(?i)excel shortened this number"):
+        with pytest.raises(LinkError, match=r"(?i)excel shortened this number"):
             parse_intake(text, "IN")
 
 
