@@ -31,6 +31,7 @@ from desktop_app.campaigns.policy import (
     time_zones_for,
 )
 from desktop_app.config import campaigns_dir
+from desktop_app.csv_cells import csv_cell
 
 SCHEMA_VERSION = 1
 # MyOperator refuses a repeated reference_id for about 48 h (a guess, see the API notes); a row in
@@ -526,7 +527,10 @@ class Journal:
         ]
 
     def export_csv(self, path: str | Path) -> int:
-        """Every row with its outcome, then the rows left out at import (UTF-8 with BOM, for Excel)."""
+        """Every row with its outcome, then the rows left out at import (UTF-8 with BOM, for Excel).
+
+        Cells that a spreadsheet would run as a formula (a label "=HYPERLINK(…)") are defused.
+        """
         columns = (
             "line",
             "number",
@@ -549,10 +553,11 @@ class Journal:
                 "problem, sent_at, updated_at FROM rows ORDER BY id"
             )
             for row in self._db.execute(query):
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow([csv_cell(v) for v in row])
                 count += 1
             for r in self.rejected_rows():
-                writer.writerow([r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", ""])
+                cells = (r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", "")
+                writer.writerow([csv_cell(v) for v in cells])
                 count += 1
         return count
 
