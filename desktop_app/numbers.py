@@ -9,7 +9,7 @@ time zones) is computed lazily on first access and cached on the result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
@@ -17,6 +17,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from phonenumbers.phonenumberutil import ValidationResult
 
+from desktop_app.link_syntax import LinkSyntaxError, split_link
 from desktop_app.numbers_countries import COUNTRY_NAMES
 
 DEFAULT_REGION = "IN"
@@ -204,10 +205,18 @@ def normalise(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedN
     National numbers are read in ``default_region``. Raises NumberError saying what is wrong.
     """
     if _URI_SCHEME.match(text):
-        from desktop_app.links import parse_intake  # links imports this module
-
-        return parse_intake(text, default_region).number
+        return _from_link(text, default_region)
     return normalise_number_text(text, default_region)
+
+
+def _from_link(text: str, default_region: str | None) -> ParsedNumber:
+    """The customer number of a tel:, callto: or opdial: link (``links`` adds kind, agent, note)."""
+    try:
+        parts = split_link(text)
+    except LinkSyntaxError as error:
+        raise NumberError(error.reason) from None
+    number = normalise_number_text(parts.number, default_region)
+    return replace(number, extension=parts.extension) if parts.extension else number
 
 
 def normalise_number_text(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedNumber:
