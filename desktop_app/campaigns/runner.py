@@ -319,7 +319,8 @@ class CampaignRunner:
         if batch:
             journal.record(batch)
             now = self.clock.monotonic()
-            self._completed.extend([now] * len(batch))
+            # Only real sends make the rate and the time left; rows handed back unsent do not.
+            self._completed.extend([now] * sum(not r.unsent for r in batch))
         return len(batch)
 
     def _judge(self, row: ClaimedRow, outcome: Outcome | None) -> RowResult:
