@@ -510,7 +510,7 @@ def wait_words(seconds: float) -> str:
 
 def _wait_too_long(retry_after: float) -> dict[str, Any]:
     if retry_after >= catalogue.RETRY_AFTER_CEILING_S:
-        asked = "an unusably long time (no usable number of seconds)"
+        asked = "a week or more (or gave no usable time)"
     else:
         asked = wait_words(retry_after)
     return {
