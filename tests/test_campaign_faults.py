@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -237,6 +238,22 @@ def test_a_campaign_marked_running_without_a_live_run_is_shown_stopped(tmp_path)
         journal.set_status(jr.PAUSED)
         assert journal.summary().status == "paused"
     assert not path.with_suffix(".lock").exists() or jr.RunLock.held(path) is False
+
+
+def test_a_status_probe_at_the_moment_a_run_starts_does_not_make_the_run_fail() -> None:
+    """``held`` takes the lock for an instant; a run starting then waits for it instead of failing.
+    Here the "probe" holds it a little longer (50 ms, against 500 ms of patience) to make it certain."""
+    path = make_campaign(numbers(1))
+    probe = jr.RunLock(path)
+    probe.acquire()
+    releasing = threading.Timer(0.05, probe.release)
+    releasing.start()
+    try:
+        with jr.RunLock(path):
+            assert jr.RunLock.held(path)
+    finally:
+        releasing.join()
+    assert not jr.RunLock.held(path)
 
 
 def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -616,7 +616,7 @@ class RunLock:
     def acquire(self) -> None:
         handle = self.path.open("a+")
         try:
-            _lock_file(handle)
+            _lock_patiently(handle)
         except OSError as exc:
             handle.close()
             raise JournalError(
@@ -626,7 +626,11 @@ class RunLock:
 
     @staticmethod
     def held(journal_path: Path) -> bool:
-        """Whether a live process (this one included) runs the campaign now. Never creates a file."""
+        """Whether a live process (this one included) runs the campaign now. Never creates a file.
+
+        The probe takes the lock for an instant; ``acquire`` waits a moment for it, so a status
+        check at the very moment a run starts cannot make that run fail.
+        """
         path = journal_path.with_suffix(".lock")
         try:
             handle = path.open("r+")
@@ -658,6 +662,19 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _lock_patiently(handle: Any, patience_s: float = 0.5) -> None:
+    """Lock, waiting briefly when a ``RunLock.held`` probe has it; a real run holds it far longer."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            _lock_file(handle)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
