@@ -30,7 +30,17 @@ from tests.campaign_helpers import FakeClock, assert_exactly_once, make_campaign
 
 FAST_BACKOFF = Backoff(base_s=0.01, cap_s=0.05)
 REPO = Path(__file__).resolve().parents[1]
-HUGE_RETRY_AFTER = [math.inf, math.nan, 1e20, 999999999.0, 3600.0]
+
+
+class AsWritten(float):
+    """A Retry-After the sandbox sends exactly as written: it formats the value with ``:g``, which
+    would turn 999999999 into 1e+09 (the same number, but not the header from the issue)."""
+
+    def __format__(self, spec: str) -> str:
+        return str(int(self))
+
+
+HUGE_RETRY_AFTER = [math.inf, math.nan, 1e20, AsWritten(999999999), 3600.0]
 
 
 def strict_json(text: str) -> object:
@@ -91,6 +101,12 @@ def test_a_429_with_an_endless_retry_after_stays_strict_json() -> None:
     found = catalogue.classify_response(429, '{"message": "Too Many Requests"}', {"retry-after": "inf"})
     assert found is not None and found.retry_after == catalogue.RETRY_AFTER_CEILING_S
     json.dumps(found.to_dict(), allow_nan=False)  # raises on inf/nan
+
+
+def test_the_sandbox_sends_the_retry_after_header_as_written() -> None:
+    from desktop_app.sandbox.server import fault_reply
+
+    assert fault_reply("rate_limit", AsWritten(999999999)).headers["Retry-After"] == "999999999"
 
 
 @pytest.mark.parametrize("retry_after", HUGE_RETRY_AFTER)
