@@ -130,6 +130,27 @@ def test_retry_after_above_the_cap_pauses_the_campaign_and_resume_finishes(sandb
     assert_exactly_once(sandbox, path)
 
 
+class ImpatientClock(FakeClock):
+    """Fake time that refuses to wait more than a day in total: a hang fails instead of hanging."""
+
+    def sleep(self, seconds, wake=None) -> None:
+        super().sleep(seconds, wake)
+        assert sum(self.sleeps) < 86400, "the campaign would wait for more than a day"
+
+
+@pytest.mark.parametrize("next_at", [math.inf, 1e20])
+def test_a_row_an_older_version_scheduled_for_never_is_sent_on_resume(sandbox, next_at) -> None:
+    path = make_campaign(numbers(2), concurrency=1)
+    with Journal(path) as journal:  # what an older version stored after Retry-After: inf / 1e20
+        journal._db.execute(
+            "UPDATE rows SET state = 'retry', attempts = 1, next_at = ? WHERE id = 1", (next_at,)
+        )
+    with _client(sandbox.account) as client:
+        result = CampaignRunner(path, client, clock=ImpatientClock(utc(6)), backoff=FAST_BACKOFF).run()
+    assert result.status == "finished"
+    assert_exactly_once(sandbox, path)
+
+
 def test_retry_after_up_to_the_cap_is_waited_out(sandbox) -> None:
     path = make_campaign(numbers(2), concurrency=1)
     sandbox.faults.rate_limit, sandbox.faults.retry_after = 1, MAX_RETRY_AFTER_S

@@ -367,6 +367,19 @@ class Journal:
             )
             return cursor.rowcount
 
+    def bring_forward(self, latest_epoch: float, now_epoch: float) -> int:
+        """Rows due later than ``latest_epoch`` become due at ``now_epoch``.
+
+        Earlier versions stored a Retry-After of days, or inf, as the next try; such a row would
+        never be sent and its campaign would wait forever.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE rows SET next_at = ? WHERE state IN (?, ?) AND next_at > ?",
+                (now_epoch, RETRY, IN_DOUBT, latest_epoch),
+            )
+            return cursor.rowcount
+
     def claim(
         self, limit: int, now_epoch: float, open_zones: Sequence[str] | None = None
     ) -> list[ClaimedRow]:

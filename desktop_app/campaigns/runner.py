@@ -155,7 +155,9 @@ class CampaignRunner:
             if self.settings_override is not None:
                 journal.save_settings(settings)
             recovered = journal.recover_in_doubt()
-            expired = journal.expire_doubts(self.clock.now().timestamp())
+            now = self.clock.now().timestamp()
+            expired = journal.expire_doubts(now)
+            journal.bring_forward(now + self._longest_wait_s(), now)
             if expired:
                 log.warning("Campaign %s: %d rows in doubt for too long, not re-sent", journal.id, expired)
             if recovered:
@@ -216,6 +218,10 @@ class CampaignRunner:
                     self._wake.wait(IDLE_POLL_S)
                 else:
                     self.clock.sleep(wait, self._wake)
+
+    def _longest_wait_s(self) -> float:
+        """Twice the longest wait this runner schedules itself (backoff or Retry-After)."""
+        return 2 * max(MAX_RETRY_AFTER_S, self.backoff.cap_s * (1 + self.backoff.jitter))
 
     def _reason_for(self, status: str) -> dict[str, Any] | None:
         if status == jr.BLOCKED:
