@@ -149,6 +149,6 @@ def test_the_windows_number_field_refuses_a_shortened_number(qtbot) -> None:
     field.set_region("IN")
     field.set_text("9.19877E+11")
     assert field.parsed is None
-    assert field.status.text() == f"✗ {REASON}"
+    assert REASON in field.status.text()
     field.set_text("9.19876543210E+11")
     assert field.parsed is not None and field.parsed.e164 == "+919876543210"
