@@ -3,14 +3,18 @@
 Wired into ``desktop_app.cli`` by ``add_campaign_commands(commands, common)``; handlers take
 ``(args, out)`` where ``out`` is ``cli.Output``. Exit codes: 0 every valid row reached a final
 state, 2 bad input or configuration (nothing sent), 3 stopped by an account-wide refusal (e.g.
-wrong key), 4 stopped with rows left for another reason, 130 paused by Ctrl+C (resumable).
-With ``--json``, ``run``/``resume``/``status`` end with one summary object; ``list`` prints a list.
+wrong key), 4 stopped with rows left for another reason (a Retry-After longer than 15 minutes, an
+unreachable endpoint: the reason and the resume command go to stderr), 130 paused by Ctrl+C
+(resumable). With ``--json``, ``run``/``resume``/``status`` end with one summary object; ``list``
+prints a list. Every ``--json`` output is strict JSON (never NaN or Infinity).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import math
 import signal
 import sys
 import time
@@ -167,7 +171,7 @@ def _run(path: Path, resolved: Any, settings: Any, out: Any) -> int:
 def _finish(result: Any, out: Any, *, interrupted: bool) -> int:
     summary = result.summary
     if out.as_json:
-        out.json(summary.to_json())
+        _json(out, summary.to_json())
     else:
         out.say(f"{result.message} {_result_counts(summary)}")
     if result.status == "finished":
@@ -177,6 +181,9 @@ def _finish(result: Any, out: Any, *, interrupted: bool) -> int:
         _tell(out, f"{reason.get('explanation', '')} {reason.get('action', '')}".strip())
         _tell(out, f"Fix it, then: {APP_NAME.lower()}-cli campaign resume {summary.id}")
         return EXIT_BLOCKED
+    reason = summary.status_reason or {}
+    if reason and not interrupted:
+        _tell(out, f"{reason.get('title', '')}. {reason.get('explanation', '')} {reason.get('action', '')}")
     _tell(out, f"Paused. Continue with: {APP_NAME.lower()}-cli campaign resume {summary.id}")
     return EXIT_INTERRUPTED if interrupted else EXIT_STOPPED
 
@@ -229,18 +236,21 @@ class _Reporter:
 
 
 def _cmd_status(args: argparse.Namespace, out: Any) -> int:
-    from desktop_app.campaigns.journal import Journal
+    from desktop_app.campaigns.journal import STOPPED, Journal
 
     with Journal.open(args.id) as journal:
         summary, settings = journal.summary(), journal.settings
+    resume = f"Continue with: {APP_NAME.lower()}-cli campaign resume {summary.id}"
     if out.as_json:
-        out.json(summary.to_json())
+        _json(out, summary.to_json())
         return EXIT_OK
     out.say(f"Campaign {summary.id} ({summary.status}), created {summary.created_at} from {settings.source}")
     out.say(f"  {_counts_text(summary.__dict__)}.")
     out.say(f"  {_result_counts(summary)}")
     out.say(f"  Settings: {_start_text(settings)}")
-    if summary.status_reason:
+    if summary.status == STOPPED:
+        out.say(f"  Not running: the run ended without pausing (killed or the computer went off). {resume}")
+    elif summary.status_reason:
         out.say(f"  Why stopped: {summary.status_reason.get('title', '')}")
     return EXIT_OK
 
@@ -250,7 +260,7 @@ def _cmd_list(args: argparse.Namespace, out: Any) -> int:
 
     summaries = list_summaries()
     if out.as_json:
-        out.json([s.to_json() for s in summaries])
+        _json(out, [s.to_json() for s in summaries])
         return EXIT_OK
     if not summaries:
         out.say("No campaigns yet. Start one with: opdial-cli campaign run FILE")
@@ -266,7 +276,7 @@ def _cmd_export(args: argparse.Namespace, out: Any) -> int:
     with Journal.open(args.id) as journal:
         count = journal.export_csv(args.out)
     if out.as_json:
-        out.json({"id": args.id, "out": str(Path(args.out).resolve()), "rows": count})
+        _json(out, {"id": args.id, "out": str(Path(args.out).resolve()), "rows": count})
     else:
         out.say(f"Wrote {count} rows to {args.out}.")
     return EXIT_OK
@@ -299,6 +309,22 @@ def _result_counts(summary: Any) -> str:
 def _start_text(settings: Any) -> str:
     pace = f"{settings.rate_per_min:g} calls/min" if settings.rate_per_min else "no pacing"
     return f"{pace}, {settings.concurrency} at a time, calling window {settings.calling_window}."
+
+
+def _json(out: Any, data: Any) -> None:
+    """Strict JSON on stdout: a number that is not finite becomes null, never NaN or Infinity."""
+    out.stdout.write(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    out.stdout.flush()
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
 
 
 def _say(out: Any, text: str) -> None:

@@ -18,6 +18,7 @@ from typing import get_args
 
 from desktop_app import config
 from desktop_app.api.models import CallKind, Outcome, OutcomeStatus
+from desktop_app.csv_cells import csv_cell as _csv_cell
 
 SCHEMA_VERSION = 1
 STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
@@ -243,13 +244,3 @@ def _entry(row: tuple) -> HistoryEntry:
     values["confirmed_by_duplicate"] = bool(values["confirmed_by_duplicate"])
     return HistoryEntry(**values)
 
-
-def _csv_cell(value: object) -> object:
-    """Keep spreadsheets from running a cell as a formula; E.164 numbers stay as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    risky = text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not text[1:].isdigit())
-    return "'" + text if risky else value

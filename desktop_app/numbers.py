@@ -9,13 +9,15 @@ time zones) is computed lazily on first access and cached on the result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from phonenumbers.phonenumberutil import ValidationResult
 
+from desktop_app.link_syntax import LinkSyntaxError, split_link
 from desktop_app.numbers_countries import COUNTRY_NAMES
 
 DEFAULT_REGION = "IN"
@@ -33,6 +35,10 @@ _EXTENSION_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _DOUBLE_ZERO = re.compile(r"[\s\-.()/]*00")
+# A number as a spreadsheet writes it in scientific notation: 9.19877E+11, or 9,19877E+11 where
+# the decimal mark is a comma.
+_SCIENTIFIC = re.compile(r"\s*(\+?)(\d+)(?:[.,](\d*))?[eE]\+?(\d{1,3})\s*")
+SHORTENED_BY_EXCEL = "Excel shortened this number: format the column as Text and export again."
 
 _TYPE_NAMES: dict[int, str] = {
     PhoneNumberType.FIXED_LINE: "fixed_line",
@@ -163,16 +169,54 @@ class ParsedNumber:
         }
 
 
+def is_scientific(text: str) -> bool:
+    """Whether ``text`` is a number in scientific notation (9.19877E+11), exact or not."""
+    return _SCIENTIFIC.fullmatch(text) is not None
+
+
+def expand_scientific(text: str) -> str:
+    """The digits a number in scientific notation stands for ("9.19876543210E+11" → "919876543210").
+
+    Excel writes a long number in a General column as 9.19877E+11: the last six digits are gone,
+    and expanding it would ring a stranger. So a mantissa with fewer digits than the number it
+    stands for raises NumberError (SHORTENED_BY_EXCEL); only a mantissa with every digit is exact.
+    """
+    match = _SCIENTIFIC.fullmatch(text)
+    if match is None:
+        raise NumberError("That is not a number in scientific notation.")
+    plus, whole, fraction, exponent = match.groups()
+    fraction = fraction or ""
+    try:
+        value = Decimal(f"{whole}.{fraction or 0}E{exponent}")
+    except InvalidOperation:  # pragma: no cover - the pattern only lets valid decimals through
+        raise NumberError("That is not a phone number.") from None
+    if value != value.to_integral_value():
+        raise NumberError("That is not a whole number, so it is not a phone number.")
+    digits = str(int(value))
+    written = (whole + fraction).lstrip("0")
+    if len(written) < len(digits):
+        raise NumberError(SHORTENED_BY_EXCEL)
+    return plus + digits
+
+
 def normalise(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedNumber:
     """Parse ``text`` (a number as typed or pasted, or a tel:/callto: link) into a callable number.
 
     National numbers are read in ``default_region``. Raises NumberError saying what is wrong.
     """
     if _URI_SCHEME.match(text):
-        from desktop_app.links import parse_intake  # links imports this module
-
-        return parse_intake(text, default_region).number
+        return _from_link(text, default_region)
     return normalise_number_text(text, default_region)
+
+
+def _from_link(text: str, default_region: str | None) -> ParsedNumber:
+    """The customer number of a tel:, callto: or opdial: link (``links`` adds kind, agent, note)."""
+    try:
+        parts = split_link(text)
+    except LinkSyntaxError as error:
+        raise NumberError(error.reason) from None
+    number = normalise_number_text(parts.number, default_region)
+    return replace(number, extension=parts.extension) if parts.extension else number
 
 
 def normalise_number_text(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedNumber:
@@ -228,6 +272,8 @@ def _parse_valid(text: str, default_region: str | None) -> tuple[PhoneNumber, st
     """The number and its extension, or NumberError. Hot path: one parse, one validity check."""
     region = _region_code(default_region)
     extension: str | None = None
+    if is_scientific(text):  # from a spreadsheet: exact digits, or refused as shortened
+        text = expand_scientific(text)
     if not _PLAIN_NUMBER.fullmatch(text):
         text, extension = _split_unusual(text)
     try:

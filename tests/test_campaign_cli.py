@@ -28,8 +28,17 @@ def _list_file(tmp_path: Path, phones: list[str], extra: str = "") -> Path:
     return path
 
 
+def _strict(text: str) -> object:
+    """json.loads refusing NaN/Infinity: every campaign --json output is strict JSON."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def _json(capsys: pytest.CaptureFixture[str]) -> object:
-    return json.loads(capsys.readouterr().out)
+    return _strict(capsys.readouterr().out)
 
 
 def test_run_ends_with_one_json_summary_and_exit_0(sandbox, sandbox_env, tmp_path, capsys) -> None:
@@ -110,7 +119,7 @@ def test_account_wide_refusal_exits_3_and_says_how_to_resume(
     code = main(["--json", "campaign", "run", str(path), "--rate", "0", "--calling-window", "any"])
     captured = capsys.readouterr()
     assert code == 3
-    assert json.loads(captured.out)["pending"] == 5
+    assert _strict(captured.out)["pending"] == 5
     assert "campaign resume" in captured.err and "wrong-key" not in captured.out + captured.err
 
 
@@ -167,7 +176,7 @@ def test_sigkill_mid_run_then_resume_keeps_exactly_once(sandbox, sandbox_env, tm
     resumed = _start_cli(["--json", "campaign", "resume", campaign_id], sandbox_env)
     out, err = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, err
-    summary = json.loads(out)
+    summary = _strict(out)
     assert (summary["accepted"], summary["pending"], summary["valid"]) == (40, 0, 40)
     assert_exactly_once(sandbox, journal_path)
     with Journal(journal_path) as journal:

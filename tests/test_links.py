@@ -6,6 +6,8 @@ macOS open event, the clipboard and ``opdial-cli number``. All numbers here are 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from urllib.parse import quote
 
 import phonenumbers
@@ -185,6 +187,20 @@ def test_numbers_normalise_accepts_links_through_the_same_function() -> None:
     assert normalise("tel:+91%2098765%2043210").e164 == INDIAN_MOBILE
     with pytest.raises(NumberError, match="user name"):
         normalise("callto:john.doe")
+    assert normalise("tel:+14155550123;ext=42").extension == "42"
+    assert normalise("opdial:dial?to=%2B919876543210&mode=ivr").e164 == INDIAN_MOBILE
+
+
+def test_imports_point_down_links_uses_numbers_and_numbers_never_loads_links() -> None:
+    """numbers reads links through link_syntax (below it), so it never imports links (above it)."""
+    code = (
+        "import sys; from desktop_app import numbers; "
+        "n = numbers.normalise('tel:+91-98765-43210'); numbers.check('callto:x'); "
+        "numbers.normalise_fast('opdial:dial?to=%2B919876543210'); "
+        "print(n.e164, 'desktop_app.links' in sys.modules, 'desktop_app.api.models' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == [INDIAN_MOBILE, "False", "False"]
 
 
 # Property tests: any valid number, put into a link the way any sender might, survives intake.

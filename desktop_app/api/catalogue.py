@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import html.parser
 import json
+import math
 import re
 import ssl
 import time
@@ -179,20 +180,30 @@ def problem(code: str, raw: str = "", *, variant: str | None = None, **extra: An
     return Problem(code=code, raw=raw[:RAW_LIMIT], **words, **extra)
 
 
+# A longer Retry-After, or one that is not a finite number (inf, nan, 1e400), is reported as this:
+# nobody waits a week for an answer, and a finite value keeps timers and strict JSON working.
+RETRY_AFTER_CEILING_S = 7 * 24 * 3600.0
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either a number or an HTTP date."""
+    """Retry-After as seconds (a number or an HTTP date), at most ``RETRY_AFTER_CEILING_S``.
+
+    None when absent or unreadable; a huge or non-finite number becomes the ceiling, never inf/nan.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = when.timestamp() - (time.time() if now is None else now)
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    if math.isnan(seconds):
+        return RETRY_AFTER_CEILING_S
+    return min(max(0.0, seconds), RETRY_AFTER_CEILING_S)
 
 
 GATEWAY_STATUSES = frozenset({502, 503, 504})  # answered by a proxy or load balancer, not the API

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from desktop_app.campaigns.importer import RawRow, extract, guess_columns, read_file
+from desktop_app.csv_cells import csv_cell
 from desktop_app.numbers import NumberError, normalise_fast
 
 DO_NOT_CALL_PREF = "campaign_do_not_call"  # list of numbers managed in settings
@@ -153,12 +154,15 @@ def rejected_as_dicts(rows: Iterable[RejectedRow]) -> list[Mapping[str, Any]]:
 
 
 def export_rejected_csv(rows: Iterable[RejectedRow], path: str | Path) -> int:
-    """Write the invalid/duplicate/excluded rows (UTF-8 with BOM so Excel opens it right)."""
+    """Write the invalid/duplicate/excluded rows (UTF-8 with BOM so Excel opens it right).
+
+    Cells that a spreadsheet would run as a formula are defused (``csv_cells``).
+    """
     count = 0
     with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=REJECTED_COLUMNS)
         writer.writeheader()
         for row in rejected_as_dicts(rows):
-            writer.writerow(row)
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
             count += 1
     return count

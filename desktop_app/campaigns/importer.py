@@ -12,9 +12,10 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
+
+from desktop_app.numbers import is_scientific
 
 DELIMITERS = ("\t", ";", "|", ",")
 SAMPLE_ROWS = 200
@@ -26,7 +27,8 @@ _PHONE_HEADER = re.compile(
 )
 _LABEL_HEADER = re.compile(r"name|contact|customer|client|label|note|comment|company", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"^[\s+()\-./0-9:;,|#*xXeE%]+$|^tel:|^callto:", re.IGNORECASE)
-_SCIENTIFIC = re.compile(r"^\s*\+?\d+(\.\d+)?[eE]\+?\d+\s*$")
+# Excel's delimiter hint: a first line "sep=;" (sometimes quoted) that is not part of the table.
+_SEP_HINT = re.compile(r'\ufeff?"?sep=(.)"?[\r\n]*', re.IGNORECASE)
 _FLOAT_ZERO = re.compile(r"^\s*(\+?\d{5,})\.0+\s*$")
 _MULTI_HINT = re.compile(r":::|[;|,\n]| / ")
 _MULTI_SPLIT = re.compile(r"\s*(?::::|;|\||,|\n|\s/\s)\s*")
@@ -111,10 +113,17 @@ def read_text(text: str, source: str = "pasted text") -> Table:
 
 
 def _read_lines(lines: Iterable[str], head: str, source: str) -> Table:
-    delimiter = sniff_delimiter(head.splitlines()[:50])
+    head_lines = head.splitlines()
+    hint = _SEP_HINT.fullmatch(head_lines[0]) if head_lines else None
+    if hint:  # the delimiter is given; the hint line is neither a header nor a row
+        lines = iter(lines)
+        next(lines, None)
+        delimiter = hint.group(1)
+    else:
+        delimiter = sniff_delimiter(head_lines[:50])
     # Cells are stripped where they are used, not all up front.
     rows = list(csv.reader(lines, delimiter=delimiter)) if delimiter else [[line.strip()] for line in lines]
-    return _table(rows, source=source, delimiter=delimiter)
+    return _table(rows, source=source, delimiter=delimiter, skipped=1 if hint else 0)
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -163,7 +172,7 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _table(rows: list[list[str]], source: str, delimiter: str) -> Table:
+def _table(rows: list[list[str]], source: str, delimiter: str, skipped: int = 0) -> Table:
     rows = [row for row in rows if "".join(row).strip()]
     if not rows:
         raise ListImportError(f"{source} holds no rows.")
@@ -177,7 +186,7 @@ def _table(rows: list[list[str]], source: str, delimiter: str) -> Table:
         body, first_line = rows[1:], 2
     else:
         headers, body, first_line = [f"Column {i + 1}" for i in range(width)], rows, 1
-    return Table(headers, body, has_header, source, delimiter=delimiter, first_line=first_line)
+    return Table(headers, body, has_header, source, delimiter=delimiter, first_line=first_line + skipped)
 
 
 def _looks_like_header(rows: list[list[str]]) -> bool:
@@ -255,16 +264,12 @@ def _guess_label(table: Table, phone: int | None, scores: list[float]) -> int | 
 
 
 def numeric_text(cell: str) -> str:
-    """Undo spreadsheet damage: '9.87654321E+09' and '9876543210.0' back to plain digits."""
-    if "." not in cell and "e" not in cell and "E" not in cell:
-        return cell
-    if _SCIENTIFIC.match(cell):
-        try:
-            value = Decimal(cell.strip().lstrip("+"))
-        except InvalidOperation:
-            return cell
-        if value == value.to_integral_value():
-            return ("+" if cell.strip().startswith("+") else "") + str(int(value))
+    """Undo harmless spreadsheet damage: '9876543210.0' back to plain digits.
+
+    Scientific notation ('9.19877E+11') is left as written: ``numbers`` expands it when every digit
+    is there and refuses it, with the reason, when Excel dropped some.
+    """
+    if "." not in cell:
         return cell
     match = _FLOAT_ZERO.match(cell)
     return match.group(1) if match else cell
@@ -284,7 +289,8 @@ def extract(table: Table, phone: int, label: int | None) -> Iterator[RawRow]:
     for offset, row in enumerate(table.rows):
         text_label = row[label].strip() if label is not None else ""
         cell = row[phone]
-        if not _MULTI_HINT.search(cell):  # the usual case: one number (or nothing) in the cell
+        # The usual case: one number (or nothing) in the cell. '9,19877E+11' is one number too.
+        if not _MULTI_HINT.search(cell) or is_scientific(cell):
             yield RawRow(first + offset, numeric_text(cell.strip()), text_label)
             continue
         parts = split_numbers(cell) or [""]  # only separators: still a row, reported as empty

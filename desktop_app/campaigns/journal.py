@@ -31,6 +31,7 @@ from desktop_app.campaigns.policy import (
     time_zones_for,
 )
 from desktop_app.config import campaigns_dir
+from desktop_app.csv_cells import csv_cell
 
 SCHEMA_VERSION = 1
 # MyOperator refuses a repeated reference_id for about 48 h (a guess, see the API notes); a row in
@@ -57,6 +58,9 @@ READY, RUNNING, WAITING, PAUSED, BLOCKED, CANCELLED, FINISHED = (
     "cancelled",
     "finished",
 )
+# Shown, never stored: the journal says running/waiting but no process holds the campaign's lock
+# (the run was killed or the computer went off). ``resume`` continues it.
+STOPPED = "stopped"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -132,6 +136,7 @@ class ClaimedRow:
     reference_id: str
     attempts: int  # including the send being started now
     label: str = ""
+    sent_before: str | None = None  # sent_at before this claim, restored if nothing is sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,7 @@ class RowResult:
     confirmed_by_duplicate: bool = False
     next_at: float | None = None
     unsent: bool = False  # claimed but handed back before sending: the claim did not count
+    sent_before: str | None = None  # with ``unsent``: the row's sent_at as it was before the claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +330,13 @@ class Journal:
     def status_reason(self) -> dict[str, Any] | None:
         return self._meta("status_reason")
 
+    def live_status(self) -> str:
+        """The stored status, except STOPPED when it claims to run but no process holds the lock."""
+        status = self.status
+        if status in (RUNNING, WAITING) and not RunLock.held(self.path):
+            return STOPPED
+        return status
+
     def set_status(self, status: str, reason: dict[str, Any] | None = None) -> None:
         self._set_meta(status=status, status_reason=reason)
 
@@ -354,6 +367,19 @@ class Journal:
             )
             return cursor.rowcount
 
+    def bring_forward(self, latest_epoch: float, now_epoch: float) -> int:
+        """Rows due later than ``latest_epoch`` become due at ``now_epoch``.
+
+        Earlier versions stored a Retry-After of days, or inf, as the next try; such a row would
+        never be sent and its campaign would wait forever.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE rows SET next_at = ? WHERE state IN (?, ?) AND next_at > ?",
+                (now_epoch, RETRY, IN_DOUBT, latest_epoch),
+            )
+            return cursor.rowcount
+
     def claim(
         self, limit: int, now_epoch: float, open_zones: Sequence[str] | None = None
     ) -> list[ClaimedRow]:
@@ -376,7 +402,8 @@ class Journal:
                 due = " AND (next_at IS NULL OR next_at <= ?)" if state != PENDING else ""
                 args: list[Any] = [state, *zone_args] + ([now_epoch] if due else [])
                 picked += db.execute(
-                    f"SELECT id, number, reference_id, attempts, label FROM rows WHERE state = ?{zone_clause}"
+                    "SELECT id, number, reference_id, attempts, label, sent_at FROM rows "
+                    f"WHERE state = ?{zone_clause}"
                     f"{due} ORDER BY id LIMIT ?",
                     [*args, limit - len(picked)],
                 ).fetchall()
@@ -387,7 +414,7 @@ class Journal:
                     "WHERE id = ?",
                     [(SENDING, stamp, stamp, row[0]) for row in picked],
                 )
-        return [ClaimedRow(r[0], r[1], r[2], r[3] + 1, r[4]) for r in picked]
+        return [ClaimedRow(r[0], r[1], r[2], r[3] + 1, r[4], r[5]) for r in picked]
 
     def record(self, results: Iterable[RowResult]) -> None:
         """Write outcomes. Not fsynced: an outcome lost to power failure leaves its row 'sending',
@@ -396,7 +423,9 @@ class Journal:
         done, unsent = [], []
         for r in results:
             if r.unsent:
-                unsent.append((r.state, stamp, r.row_id))
+                # sent_at goes back too: it dates the last real send, which decides when a row in
+                # doubt is too old to re-send (expire_doubts).
+                unsent.append((r.state, r.sent_before, stamp, r.row_id))
                 continue
             done.append(
                 (
@@ -423,7 +452,9 @@ class Journal:
                     done,
                 )
                 db.executemany(
-                    "UPDATE rows SET state = ?, attempts = attempts - 1, updated_at = ? WHERE id = ?", unsent
+                    "UPDATE rows SET state = ?, attempts = attempts - 1, sent_at = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    unsent,
                 )
         finally:
             self._db.execute("PRAGMA synchronous=FULL")
@@ -472,7 +503,7 @@ class Journal:
             failed=states[FAILED],
             pending=sum(states[s] for s in (*SENDABLE, SENDING)),
             states=states,
-            status=self.status,
+            status=self.live_status(),
             status_reason=self.status_reason,
             created_at=self._meta("created_at", ""),
             source=settings.source,
@@ -509,7 +540,10 @@ class Journal:
         ]
 
     def export_csv(self, path: str | Path) -> int:
-        """Every row with its outcome, then the rows left out at import (UTF-8 with BOM, for Excel)."""
+        """Every row with its outcome, then the rows left out at import (UTF-8 with BOM, for Excel).
+
+        Cells that a spreadsheet would run as a formula (a label "=HYPERLINK(…)") are defused.
+        """
         columns = (
             "line",
             "number",
@@ -532,10 +566,11 @@ class Journal:
                 "problem, sent_at, updated_at FROM rows ORDER BY id"
             )
             for row in self._db.execute(query):
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow([csv_cell(v) for v in row])
                 count += 1
             for r in self.rejected_rows():
-                writer.writerow([r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", ""])
+                cells = (r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", "")
+                writer.writerow([csv_cell(v) for v in cells])
                 count += 1
         return count
 
@@ -594,13 +629,38 @@ class RunLock:
     def acquire(self) -> None:
         handle = self.path.open("a+")
         try:
-            _lock_file(handle)
+            _lock_patiently(handle)
         except OSError as exc:
             handle.close()
             raise JournalError(
                 f"Campaign {self.path.stem} is already running in another window or terminal."
             ) from exc
         self._file = handle
+
+    @staticmethod
+    def held(journal_path: Path) -> bool:
+        """Whether a live process (this one included) runs the campaign now. Never creates a file.
+
+        The probe takes the lock for an instant; ``acquire`` waits a moment for it, so a status
+        check at the very moment a run starts cannot make that run fail.
+        """
+        path = journal_path.with_suffix(".lock")
+        try:
+            handle = path.open("r+")
+        except FileNotFoundError:
+            return False
+        except OSError:  # cannot tell: keep what the journal says
+            return True
+        try:
+            _lock_file(handle)
+        except OSError:
+            return True
+        else:
+            with contextlib.suppress(OSError):
+                _unlock_file(handle)
+            return False
+        finally:
+            handle.close()
 
     def release(self) -> None:
         if self._file is not None:
@@ -615,6 +675,19 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _lock_patiently(handle: Any, patience_s: float = 0.5) -> None:
+    """Lock, waiting briefly when a ``RunLock.held`` probe has it; a real run holds it far longer."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            _lock_file(handle)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows CI only

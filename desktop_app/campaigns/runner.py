@@ -37,6 +37,14 @@ PROGRESS_EVERY_S = 0.25
 IDLE_POLL_S = 0.5
 MAX_IDLE_SLEEP_S = 60.0
 PREFETCH_FACTOR = 2
+# A Retry-After up to this long is waited out; a longer one (or no usable number) pauses the
+# campaign with the explanation, instead of hanging it for days.
+MAX_RETRY_AFTER_S = 15 * 60.0
+# This many failures in a row where nothing can have reached MyOperator (connection refused, DNS,
+# proxy, connect timeout) pause the campaign: the endpoint is unreachable, not one row's problem.
+UNREACHABLE_AFTER = 3
+# httpx's names for failures before any byte of the request left (see ``catalogue.was_sent``).
+_NOT_SENT_ERRORS = ("ConnectError:", "ConnectTimeout:", "ProxyError:")
 
 
 UNSENT: Any = object()  # marker: a queued row handed back without being sent
@@ -115,6 +123,8 @@ class CampaignRunner:
         self._halt = threading.Event()  # a worker saw an account-wide refusal
         self._next_slot = 0.0
         self._blocked: dict[str, Any] | None = None
+        self._pause_reason: dict[str, Any] | None = None  # why the runner paused itself
+        self._unreachable = 0  # consecutive failures that never reached MyOperator
         self._zones: list[str] | None = None
         self._zones_at = -1e18
         self._last_progress = 0.0
@@ -145,7 +155,9 @@ class CampaignRunner:
             if self.settings_override is not None:
                 journal.save_settings(settings)
             recovered = journal.recover_in_doubt()
-            expired = journal.expire_doubts(self.clock.now().timestamp())
+            now = self.clock.now().timestamp()
+            expired = journal.expire_doubts(now)
+            journal.bring_forward(now + self._longest_wait_s(), now)
             if expired:
                 log.warning("Campaign %s: %d rows in doubt for too long, not re-sent", journal.id, expired)
             if recovered:
@@ -156,7 +168,7 @@ class CampaignRunner:
             except BaseException:
                 journal.set_status(jr.PAUSED, {"code": "interrupted", "title": "Stopped unexpectedly"})
                 raise
-            journal.set_status(status, self._blocked if status == jr.BLOCKED else None)
+            journal.set_status(status, self._reason_for(status))
             summary = journal.summary()
             self._emit(journal, force=True, status=status)
             return RunResult(status, summary, self._final_message(status, summary))
@@ -173,7 +185,7 @@ class CampaignRunner:
                 self._wake.clear()
                 in_flight -= self._absorb(journal)
                 self._emit(journal)
-                if self._stop.is_set() or self._blocked is not None:
+                if self._stop.is_set() or self._blocked is not None or self._pause_reason is not None:
                     if in_flight == 0:
                         return self._stopped_status()
                     self._wake.wait(IDLE_POLL_S)
@@ -206,6 +218,15 @@ class CampaignRunner:
                     self._wake.wait(IDLE_POLL_S)
                 else:
                     self.clock.sleep(wait, self._wake)
+
+    def _longest_wait_s(self) -> float:
+        """Twice the longest wait this runner schedules itself (backoff or Retry-After)."""
+        return 2 * max(MAX_RETRY_AFTER_S, self.backoff.cap_s * (1 + self.backoff.jitter))
+
+    def _reason_for(self, status: str) -> dict[str, Any] | None:
+        if status == jr.BLOCKED:
+            return self._blocked
+        return self._pause_reason if status == jr.PAUSED else None
 
     def _stopped_status(self) -> str:
         if self._cancel.is_set():
@@ -242,14 +263,48 @@ class CampaignRunner:
         self._wake.set()
 
     def _react(self, outcome: Outcome | None) -> None:
-        """On the worker, at once: stop queued rows after an account-wide refusal or a 429."""
+        """On the worker, at once: stop queued rows after an account-wide refusal, a 429, a
+        Retry-After too long to wait, or an endpoint that cannot be reached."""
         problem = outcome.problem if outcome is not None and not outcome.accepted else None
+        if self._count_unreachable(outcome):
+            return
         if problem is None:
             return
         if problem.code in PAUSE_CODES or _account_wide(problem.code):
             self._halt.set()
+        elif problem.retry_after is not None and problem.retry_after > MAX_RETRY_AFTER_S:
+            self._pause_for(_wait_too_long(problem.retry_after))
         elif problem.code == "rate_limited":
             self._hold(problem.retry_after)
+
+    def _count_unreachable(self, outcome: Outcome | None) -> bool:
+        """Count failures in a row that never left; wait a little between them, pause at the limit.
+
+        True when ``outcome`` was such a failure. A short outage (a Wi-Fi hand-over) is waited out
+        by the backoff; a dead endpoint pauses the campaign after ``UNREACHABLE_AFTER`` tries.
+        """
+        if not _never_sent(outcome):
+            with self._hold_lock:
+                self._unreachable = 0
+            return False
+        with self._hold_lock:
+            self._unreachable += 1
+            failures = self._unreachable
+        if failures >= UNREACHABLE_AFTER:
+            assert outcome is not None and outcome.problem is not None
+            self._pause_for(_unreachable_reason(outcome.problem, failures))
+        else:
+            self._hold(self.backoff.delay(failures, rng=self.rng))
+        return True
+
+    def _pause_for(self, reason: dict[str, Any]) -> None:
+        """Pause on the runner's own account (the first reason wins); queued rows are handed back."""
+        with self._hold_lock:
+            if self._pause_reason is None:
+                self._pause_reason = reason
+                log.warning("Campaign paused: %s", reason["title"])
+        self._halt.set()
+        self._wake.set()
 
     def _hold(self, retry_after: float | None) -> float:
         hold = retry_after if retry_after is not None else self.backoff.delay(1, rng=self.rng)
@@ -270,15 +325,20 @@ class CampaignRunner:
         if batch:
             journal.record(batch)
             now = self.clock.monotonic()
-            self._completed.extend([now] * len(batch))
+            # Only real sends make the rate and the time left; rows handed back unsent do not.
+            self._completed.extend([now] * sum(not r.unsent for r in batch))
         return len(batch)
 
     def _judge(self, row: ClaimedRow, outcome: Outcome | None) -> RowResult:
         if outcome is UNSENT:
-            state = jr.PENDING if row.attempts == 1 else jr.IN_DOUBT
-            return RowResult(row.id, state, unsent=True)
+            return _handed_back(row)
         if outcome is None:
             return self._again(row, None, unknown=True)
+        if _never_sent(outcome):  # nothing left this computer: the row is as it was before the claim
+            if self._pause_reason is None and outcome.problem is not None:
+                self._status = jr.WAITING
+                self._message = f"{outcome.problem.title}; trying again shortly."
+            return _handed_back(row)
         if outcome.accepted:
             return RowResult(
                 row.id,
@@ -305,7 +365,7 @@ class CampaignRunner:
             state = jr.IN_DOUBT if row.attempts > 1 else jr.PENDING
             return RowResult(row.id, state, code, text, outcome.http_status)
         if outcome.status == "failed" or _retryable(code):
-            if code == "rate_limited":
+            if code == "rate_limited" and not _too_long(problem.retry_after):
                 wait = f" {problem.retry_after:.0f} s" if problem.retry_after is not None else ""
                 self._status = jr.WAITING
                 self._message = f"MyOperator asked to slow down; waiting{wait}."
@@ -323,6 +383,8 @@ class CampaignRunner:
                 row.id, jr.FAILED, code, f"Gave up after {row.attempts} attempts. {text}", status
             )
         retry_after = problem.retry_after if problem else None
+        if _too_long(retry_after):  # the campaign pauses instead; on resume the row is due at once
+            retry_after = None
         delay = self.backoff.delay(row.attempts, retry_after, self.rng)
         next_at = self.clock.now().timestamp() + delay
         return RowResult(row.id, jr.IN_DOUBT if unknown else jr.RETRY, code, text, status, next_at=next_at)
@@ -405,6 +467,9 @@ class CampaignRunner:
             reason = summary.status_reason or {}
             why = f"{reason.get('title', '')}. {reason.get('action', '')}".strip()
             return f"Campaign {summary.id} stopped: {why}"
+        if status == jr.PAUSED and summary.status_reason:
+            why = summary.status_reason.get("title", "")
+            return f"Campaign {summary.id}: {why}; {summary.pending} rows left."
         return f"Campaign {summary.id} {status}; {summary.pending} rows left."
 
 
@@ -416,3 +481,63 @@ def _account_wide(code: str) -> bool:
 def _retryable(code: str) -> bool:
     entry = catalogue.PROBLEMS.get(code)
     return bool(entry and entry.retryable)
+
+
+def _too_long(retry_after: float | None) -> bool:
+    return retry_after is not None and retry_after > MAX_RETRY_AFTER_S
+
+
+def _never_sent(outcome: Outcome | None) -> bool:
+    """A failure before anything reached MyOperator: refused, DNS, proxy, connect timeout.
+
+    ``Outcome`` does not carry ``catalogue.was_sent``; the raw text names the transport error, and
+    these are exactly the classes ``was_sent`` counts as not sent.
+    """
+    if outcome is None or outcome.status != "failed" or outcome.http_status is not None:
+        return False
+    problem = outcome.problem
+    if problem is None or problem.code not in ("network", "timeout"):
+        return False
+    return problem.raw.startswith(_NOT_SENT_ERRORS)
+
+
+def wait_words(seconds: float) -> str:
+    """A wait in words: "40 s", "12 min", "3 h 20 min", "2 days"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def _wait_too_long(retry_after: float) -> dict[str, Any]:
+    if retry_after >= catalogue.RETRY_AFTER_CEILING_S:
+        asked = "a week or more (or gave no usable time)"
+    else:
+        asked = wait_words(retry_after)
+    return {
+        "code": "retry_after_too_long",
+        "title": f"MyOperator asks to wait {asked}; paused — resume later",
+        "explanation": f"MyOperator asked OpDial to wait longer than the {wait_words(MAX_RETRY_AFTER_S)} "
+        "a campaign waits on its own (Retry-After). The rows left are kept; nothing was sent twice.",
+        "action": "Resume the campaign later; if it keeps happening, lower the calls per minute.",
+    }
+
+
+def _unreachable_reason(problem: Any, failures: int) -> dict[str, Any]:
+    return {
+        "code": "unreachable",
+        "title": f"{problem.title} ({failures} tries in a row); paused — resume later",
+        "explanation": f"{problem.explanation} Nothing was sent, so the rows left are still to call.",
+        "action": problem.action,
+    }
+
+
+def _handed_back(row: ClaimedRow) -> RowResult:
+    """A claimed row that never left: the claim does not count (a row sent before stays in doubt)."""
+    state = jr.PENDING if row.attempts == 1 else jr.IN_DOUBT
+    return RowResult(row.id, state, unsent=True, sent_before=row.sent_before)
