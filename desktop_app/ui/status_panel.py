@@ -169,6 +169,12 @@ class StatusPanel(QWidget):
         card_layout.addLayout(top)
         card_layout.addWidget(self.body)
         card_layout.addWidget(self.ids)
+        self.storage_note = wrapped_label(
+            name="History warning", tooltip="History is not being saved", selectable=True
+        )
+        self.storage_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.storage_note.setObjectName("storageNote")
+        self.storage_note.setVisible(False)
 
         self.details_toggle = expander_button(
             "Details", name="Details", tooltip="Show the request (secrets masked) and MyOperator's raw answer"
@@ -228,6 +234,7 @@ class StatusPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.card)
+        layout.addWidget(self.storage_note)
         layout.addLayout(actions)
         layout.addWidget(self.details, 1)
         layout.addWidget(recent_label)
@@ -253,6 +260,11 @@ class StatusPanel(QWidget):
 
     def apply_theme(self) -> None:
         self._paint(self._state)
+        c = theme.colors()
+        self.storage_note.setStyleSheet(
+            f"QLabel#storageNote {{ background: {c.warning_bg}; color: {c.warning_fg};"
+            f" border: 1px solid {c.warning_fg}; border-radius: 6px; padding: 6px; font-weight: bold; }}"
+        )
         self.copy_curl_button.setIcon(icons.icon("terminal"))
         self.copy_details_button.setIcon(icons.icon("copy"))
 
@@ -304,6 +316,23 @@ class StatusPanel(QWidget):
         if remember:
             self._remember(result)
 
+    def show_storage_problem(self, problem: str | None) -> None:
+        """A standing note under the result while history cannot be written (None hides it)."""
+        if problem:
+            self.storage_note.setText(
+                f"⚠ History is not being saved: {problem}.\nThe outcome above is shown here only — "
+                "note it before closing OpDial."
+            )
+        self.storage_note.setVisible(bool(problem))
+
+    @property
+    def busy(self) -> bool:
+        return self._state == "busy"
+
+    def remember(self, result: ShownResult) -> None:
+        """Add a result to the recent list without showing it (a late answer to an older call)."""
+        self._remember(result)
+
     def _remember(self, result: ShownResult) -> None:
         self.recent.insert(0, result)
         del self.recent[RECENT_LIMIT:]
@@ -317,6 +346,8 @@ class StatusPanel(QWidget):
         self.recent_list.blockSignals(False)
 
     def _show_recent(self, row: int) -> None:
+        if self.busy:  # while a call runs the card shows it: never an older result
+            return
         if 0 <= row < len(self.recent):
             self.show_result(self.recent[row], remember=False)
             self.result_chosen.emit(self.recent[row])
