@@ -265,6 +265,12 @@ class StatusPanel(QWidget):
             f"QLabel#storageNote {{ background: {c.warning_bg}; color: {c.warning_fg};"
             f" border: 1px solid {c.warning_fg}; border-radius: 6px; padding: 6px; font-weight: bold; }}"
         )
+        # The safe next step after an unknown outcome: the button an agent's eye should land on.
+        self.retry_button.setIcon(icons.icon("redial", "#10151c" if c.dark else "#ffffff"))
+        self.retry_button.setStyleSheet(
+            f"QPushButton {{ background: {c.accent}; color: {'#10151c' if c.dark else '#ffffff'};"
+            " font-weight: bold; border-radius: 4px; padding: 4px 12px; }"
+        )
         self.copy_curl_button.setIcon(icons.icon("terminal"))
         self.copy_details_button.setIcon(icons.icon("copy"))
 
