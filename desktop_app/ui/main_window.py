@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
         job = self._job
         task = self.runner.start(f"call {request.reference_id}", work)
         task.succeeded.connect(lambda result: self._call_finished(result[0], resolved, job, result[1]))
-        task.failed.connect(self._call_crashed)
+        task.failed.connect(lambda details: self._call_crashed(details, request, resolved))
         self.current_task = task
 
     def last_call(self, kind: CallKind, to: str) -> call_guard.LastCall | None:
@@ -652,7 +652,13 @@ class MainWindow(QMainWindow):
         if problem is not None:
             self.statusBar().showMessage(f"History is not being saved: {problem}")
 
-    def _call_crashed(self, details: str) -> None:
+    def _call_crashed(
+        self, details: str, request: CallRequest | None = None, resolved: Resolved | None = None
+    ) -> None:
+        if request is not None and resolved is not None:  # it may have gone out: unknown, not forgotten
+            self._last_calls[(request.kind, request.to)] = call_guard.LastCall(
+                self.clock(), "failed", request, resolved.profile.name, resolved.account
+            )
         self.current_task = None
         self.form.set_busy(False)
         self.status_panel.show_idle("The call could not be placed because of an unexpected error.")
@@ -664,7 +670,8 @@ class MainWindow(QMainWindow):
         self.call_finished.emit(None)
 
     def cancel_call(self) -> None:
-        """Esc: stop waiting. A request already on the wire is not recalled; no retry is sent."""
+        """Esc: stop waiting. The client aborts the attempt in flight and sends no retry; what was
+        already sent may be queued, so the outcome is then unknown (Try again safely)."""
         if self.current_task is None:
             self.link_bar.setVisible(False)
             return

@@ -302,8 +302,8 @@ class StatusPanel(QWidget):
 
     def show_cancelling(self) -> None:
         self.body.setText(
-            "Cancelling… A request already sent cannot be recalled: OpDial waits for its answer and "
-            "sends no retry."
+            "Cancelling… OpDial stops waiting and sends no retry. A request already sent may still "
+            "be queued by MyOperator: then the outcome shows as unknown, with Try again safely."
         )
 
     def show_result(self, result: ShownResult, *, remember: bool = True) -> None:

@@ -256,3 +256,32 @@ def test_a_damaged_history_still_shows_the_outcome_and_says_history_is_not_saved
     assert "damaged" in panel.storage_note.text()
     assert window.statusBar().currentMessage().startswith("History is not being saved")
     assert window.history_view.summary.text().startswith("History cannot be read")
+
+
+def test_a_call_that_crashed_after_sending_counts_as_unknown(
+    qtbot, make_window, sandbox, sandbox_profile, guard_dialogs
+):
+    """A stand-in client: the real one, plus a bug after sending, which real parts cannot produce."""
+    from desktop_app.api.client import ObdClient
+
+    class CrashesAfterSending(ObdClient):
+        crashes = 1
+
+        def place_call(self, request, cancel=None, *, resending=False):
+            outcome = super().place_call(request, cancel, resending=resending)
+            if CrashesAfterSending.crashes:
+                CrashesAfterSending.crashes -= 1
+                raise RuntimeError("a bug after the request went out")
+            return outcome
+
+    window = make_window(client_factory=lambda r: CrashesAfterSending(r.account, max_attempts=1))
+    window.form.customer.edit.setText(CUSTOMER)
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
+        window.form.call_button.click()
+    assert "outcome is unknown" in window.status_panel.body.text()
+
+    guard_dialogs.answer("Return")
+    outcome = place(qtbot, window)
+    assert guard_dialogs.shown[0]["name"] == "unknownGuard"
+    assert outcome.accepted and outcome.confirmed_by_duplicate
+    assert len(sandbox.accepted_calls) == 1
