@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS calls (
     sends INTEGER NOT NULL DEFAULT 1,
     updated TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX IF NOT EXISTS calls_customer ON calls(customer, kind);
 """
 # Version 1 kept one row per send and had only a plain index on reference_id.
 _ADDED_COLUMNS = {"sends": "INTEGER NOT NULL DEFAULT 1", "updated": "TEXT NOT NULL DEFAULT ''"}

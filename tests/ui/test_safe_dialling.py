@@ -63,6 +63,15 @@ def test_enter_right_after_a_queued_call_asks_first_and_enter_again_sends_nothin
     assert window.status_panel.current.outcome.accepted  # the queued call stays on show
 
 
+def test_a_double_click_on_call_sends_one_request(qtbot, window, sandbox):
+    window.form.customer.edit.setText(CUSTOMER)
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
+        qtbot.mouseClick(window.form.call_button, Qt.MouseButton.LeftButton)  # the two clicks of
+        qtbot.mouseClick(window.form.call_button, Qt.MouseButton.LeftButton)  # a double click
+    qtbot.wait(100)  # nothing else is queued behind it (a second call would ask: see guard_dialogs)
+    assert len(sandbox.received) == 1
+
+
 def test_escape_on_the_question_sends_nothing_and_call_again_sends_a_new_call(
     qtbot, window, sandbox, guard_dialogs
 ):
@@ -242,7 +251,7 @@ def damage(path) -> None:
 
 
 def test_a_damaged_history_still_shows_the_outcome_and_says_history_is_not_saved(
-    qtbot, window, sandbox, history
+    qtbot, window, sandbox, history, guard_dialogs
 ):
     damage(history.path)
     window.form.customer.edit.setText(CUSTOMER)
@@ -256,6 +265,11 @@ def test_a_damaged_history_still_shows_the_outcome_and_says_history_is_not_saved
     assert "damaged" in panel.storage_note.text()
     assert window.statusBar().currentMessage().startswith("History is not being saved")
     assert window.history_view.summary.text().startswith("History cannot be read")
+
+    guard_dialogs.answer("Return")  # without history the window still remembers this call
+    press_enter(qtbot, window)
+    assert [asked["name"] for asked in guard_dialogs.shown] == ["repeatGuard"]
+    assert len(sandbox.received) == 1 and not window.busy
 
 
 def test_a_call_that_crashed_after_sending_counts_as_unknown(
