@@ -95,7 +95,12 @@ def test_after_two_minutes_or_in_another_mode_nobody_is_asked(qtbot, window, san
     window.set_mode(CallKind.IVR)  # the same number in another mode is another intent
     window.form.customer.edit.setText(CUSTOMER)
     place(qtbot, window)
-    clock.now += 121
+    clock.now += 119
+    guard_dialogs.answer("Escape")
+    window.form.call_button.click()  # just under 2 minutes: still asks (Esc: nothing sent)
+    assert [asked["name"] for asked in guard_dialogs.shown] == ["repeatGuard"]
+    guard_dialogs.shown.clear()
+    clock.now += 2
     window.set_mode(CallKind.USER)
     window.form.customer.edit.setText(CUSTOMER)
     place(qtbot, window)
@@ -235,6 +240,21 @@ def test_the_result_panel_never_shows_an_older_result_while_a_call_runs(qtbot, w
         window.status_panel.recent_list.setCurrentRow(1)  # an older result, picked while busy
         assert window.status_panel.headline.text().startswith("Sending")
         assert window.status_panel.current is None
+    assert window.status_panel.current.outcome.request.to == "+919876500002"
+
+
+def test_a_late_answer_to_an_older_call_is_listed_but_not_shown(qtbot, window, sandbox):
+    """Only one call runs at a time today; this pins the rule for when an answer comes late."""
+    window.form.customer.edit.setText(CUSTOMER)
+    older = place(qtbot, window)
+    sandbox.faults.latency_s = 1.0
+    window.form.customer.edit.setText("+919876500002")
+    with qtbot.waitSignal(window.call_finished, timeout=30_000):
+        window.form.call_button.click()
+        window._call_finished(older, window.resolved, window._job - 1)  # delivered late
+        assert window.status_panel.headline.text().startswith("Sending")
+        assert window.busy
+        assert len(window.status_panel.recent) == 2
     assert window.status_panel.current.outcome.request.to == "+919876500002"
 
 
