@@ -631,12 +631,11 @@ class MainWindow(QMainWindow):
         self.form.set_busy(False)
         self.status_panel.show_result(shown)
         self._show_history_problem(history_problem)
-        if history_problem is not None:  # the status bar keeps the history warning
-            pass
-        elif outcome.accepted:
-            self.statusBar().showMessage(f"Queued: {request.to}", 8000)
-        elif outcome.problem is not None:  # never leave an older "Queued" beside a newer failure
-            self.statusBar().showMessage(f"{outcome.problem.title}: {request.to}", 8000)
+        if history_problem is None:  # otherwise the status bar keeps saying history is not saved
+            if outcome.accepted:
+                self.statusBar().showMessage(f"Queued: {request.to}", 8000)
+            elif outcome.problem is not None:  # never leave an older "Queued" beside a newer failure
+                self.statusBar().showMessage(f"{outcome.problem.title}: {request.to}", 8000)
         self.history_view.refresh()
         self.call_finished.emit(outcome)
         if self.form.customer.edit.isVisible() and not self._closing:
