@@ -252,10 +252,13 @@ class History:
         marks = ", ".join(f":{name}" for name in row)
         sql = (
             f"INSERT INTO calls ({names}) VALUES ({marks})"
-            f" ON CONFLICT(reference_id) DO UPDATE SET {_UPSERT_UPDATE} RETURNING id"
+            f" ON CONFLICT(reference_id) DO UPDATE SET {_UPSERT_UPDATE}"
         )
-        with self._lock:
-            return int(self._conn().execute(sql, row).fetchone()[0])
+        with self._lock:  # no RETURNING: SQLite before 3.35 (older Linux Pythons) lacks it
+            db = self._conn()
+            db.execute(sql, row)
+            found = db.execute("SELECT id FROM calls WHERE reference_id = ?", (row["reference_id"],))
+            return int(found.fetchone()[0])
 
     def clear(self) -> int:
         """Delete every entry (the UI asks first); returns how many were deleted."""
