@@ -1,4 +1,7 @@
-"""Call history: every attempt, in SQLite under the data dir.
+"""Call history: one row per intended call (reference_id), in SQLite under the data dir.
+
+A re-send under the same reference_id ("Try again safely", ``--resend``, a campaign retry) updates
+its row: the attempts and sends add up, the latest outcome stands (an accepted call stays accepted).
 
 Only what a person needs to review or redial a call is kept — time, profile, kind, numbers,
 reference_id, outcome, problem code/title, unique_id. No secrets and no raw responses (those
@@ -17,10 +20,10 @@ from pathlib import Path
 from typing import get_args
 
 from desktop_app import config
-from desktop_app.api.models import CallKind, Outcome, OutcomeStatus
+from desktop_app.api.models import CallKind, CallRequest, Outcome, OutcomeStatus
 from desktop_app.csv_cells import csv_cell as _csv_cell
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one row per reference_id, with sends and updated
 STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
 
 _SCHEMA = """
@@ -43,15 +46,48 @@ CREATE TABLE IF NOT EXISTS calls (
     caller_id TEXT NOT NULL DEFAULT '',
     region TEXT NOT NULL DEFAULT '',
     route_group TEXT NOT NULL DEFAULT '',
-    max_call_duration INTEGER
+    max_call_duration INTEGER,
+    sends INTEGER NOT NULL DEFAULT 1,
+    updated TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS calls_reference ON calls(reference_id);
+CREATE INDEX IF NOT EXISTS calls_customer ON calls(customer, kind);
 """
+# Version 1 kept one row per send and had only a plain index on reference_id.
+_ADDED_COLUMNS = {"sends": "INTEGER NOT NULL DEFAULT 1", "updated": "TEXT NOT NULL DEFAULT ''"}
+_MERGE_DUPLICATES = """
+UPDATE calls SET
+    sends = (SELECT COUNT(*) FROM calls c WHERE c.reference_id = calls.reference_id),
+    attempts = (SELECT SUM(c.attempts) FROM calls c WHERE c.reference_id = calls.reference_id),
+    updated = (SELECT MAX(c.time) FROM calls c WHERE c.reference_id = calls.reference_id),
+    (status, confirmed_by_duplicate, http_status, problem_code, problem_title, unique_id) = (
+        SELECT c.status, c.confirmed_by_duplicate, c.http_status, c.problem_code, c.problem_title,
+               c.unique_id
+        FROM calls c WHERE c.reference_id = calls.reference_id
+        ORDER BY c.status = 'accepted' DESC, c.id DESC LIMIT 1)
+WHERE id IN (SELECT MIN(id) FROM calls GROUP BY reference_id HAVING COUNT(*) > 1);
+DELETE FROM calls WHERE id NOT IN (SELECT MIN(id) FROM calls GROUP BY reference_id);
+"""
+_UNIQUE_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS calls_reference_once ON calls(reference_id)"
+# The outcome of a re-send replaces the row's, except that an accepted call stays accepted: a later
+# unknown answer cannot undo a call MyOperator already queued.
+_OUTCOME_COLUMNS = ("status", "confirmed_by_duplicate", "http_status", "problem_code", "problem_title")
+_UPSERT_UPDATE = ", ".join(
+    [
+        "updated = excluded.time",
+        "attempts = calls.attempts + excluded.attempts",
+        "sends = calls.sends + 1",
+        "unique_id = CASE WHEN excluded.unique_id != '' THEN excluded.unique_id ELSE calls.unique_id END",
+    ]
+    + [
+        f"{name} = CASE WHEN calls.status = 'accepted' THEN calls.{name} ELSE excluded.{name} END"
+        for name in _OUTCOME_COLUMNS
+    ]
+)
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One recorded attempt. Field order = column order of the table and of the CSV export."""
+    """One intended call (one reference_id). Field order = column order of the table and the CSV."""
 
     id: int
     time: str  # UTC, ISO 8601
@@ -66,12 +102,14 @@ class HistoryEntry:
     problem_code: str
     problem_title: str
     unique_id: str
-    attempts: int
-    source: str  # window / cli / campaign / link …
+    attempts: int  # HTTP attempts over all sends
+    source: str  # window / cli / campaign / link … (of the first send)
     caller_id: str
     region: str
     route_group: str
     max_call_duration: int | None
+    sends: int = 1  # 1 + re-sends under the same reference_id
+    updated: str = ""  # UTC, ISO 8601: the latest send ("" = the same as time)
 
     @property
     def call_kind(self) -> CallKind:
@@ -84,6 +122,30 @@ class HistoryEntry:
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
+
+    @property
+    def unknown(self) -> bool:
+        """No answer says whether MyOperator queued it: a re-send must reuse the reference_id."""
+        return self.status == "failed"
+
+    @property
+    def last_sent(self) -> datetime:
+        return datetime.fromisoformat(self.updated or self.time)
+
+    def request(self) -> CallRequest:
+        """The call as it was sent (same reference_id), to re-send it safely."""
+        kind = self.call_kind
+        return CallRequest(
+            kind=kind,
+            to=self.customer,
+            user_id=self.agent or None if kind is CallKind.USER else None,
+            agent_number=self.agent or None if kind is CallKind.ANONYMOUS else None,
+            reference_id=self.reference_id,
+            caller_id=self.caller_id or None,
+            region=self.region or None,
+            group=self.route_group or None,
+            max_call_duration=self.max_call_duration,
+        )
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(HistoryEntry))
@@ -100,8 +162,9 @@ def _agent_of(outcome: Outcome) -> str:
 
 def _row_for(outcome: Outcome, profile_name: str, source: str) -> dict[str, object]:
     request, problem = outcome.request, outcome.problem
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     return {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "time": now,
         "profile": profile_name,
         "kind": request.kind.value,
         "customer": request.to,
@@ -119,6 +182,8 @@ def _row_for(outcome: Outcome, profile_name: str, source: str) -> dict[str, obje
         "region": request.region or "",
         "route_group": request.group or "",
         "max_call_duration": request.max_call_duration,
+        "sends": 1,
+        "updated": now,
     }
 
 
@@ -152,18 +217,49 @@ class History:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._migrate()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Bring an older database to this schema; duplicate reference_id rows are merged into one."""
+        db = self._conn()
+        if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                present = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+                for name, declaration in _ADDED_COLUMNS.items():
+                    if name not in present:
+                        db.execute(f"ALTER TABLE calls ADD COLUMN {name} {declaration}")
+                db.execute(_MERGE_DUPLICATES.split(";")[0])
+                db.execute(_MERGE_DUPLICATES.split(";")[1])
+                db.execute("UPDATE calls SET updated = time WHERE updated = ''")
+                db.execute("DROP INDEX IF EXISTS calls_reference")
+                db.execute(_UNIQUE_INDEX)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     # -- writing ----------------------------------------------------------------------------
 
     def record(self, outcome: Outcome, profile_name: str, source: str = "window") -> int:
-        """Store one attempt; returns its id."""
+        """Store one send; a re-send under a known reference_id updates that row. Returns its id."""
         row = _row_for(outcome, profile_name, source)
         names = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
-        with self._lock:
-            cursor = self._conn().execute(f"INSERT INTO calls ({names}) VALUES ({marks})", row)
-            return int(cursor.lastrowid or 0)
+        sql = (
+            f"INSERT INTO calls ({names}) VALUES ({marks})"
+            f" ON CONFLICT(reference_id) DO UPDATE SET {_UPSERT_UPDATE}"
+        )
+        with self._lock:  # no RETURNING: SQLite before 3.35 (older Linux Pythons) lacks it
+            db = self._conn()
+            db.execute(sql, row)
+            found = db.execute("SELECT id FROM calls WHERE reference_id = ?", (row["reference_id"],))
+            return int(found.fetchone()[0])
 
     def clear(self) -> int:
         """Delete every entry (the UI asks first); returns how many were deleted."""
@@ -203,6 +299,13 @@ class History:
         with self._lock:
             row = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM calls WHERE id = ?", (entry_id,))
             found = row.fetchone()
+        return _entry(found) if found else None
+
+    def last_call(self, kind: CallKind | str, customer: str) -> HistoryEntry | None:
+        """The latest intended call to ``customer`` (E.164) in this mode, or None."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM calls WHERE kind = ? AND customer = ? ORDER BY id DESC"
+        with self._lock:
+            found = self._conn().execute(sql + " LIMIT 1", (CallKind(kind).value, customer)).fetchone()
         return _entry(found) if found else None
 
     def count(self) -> int:

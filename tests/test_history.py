@@ -214,3 +214,98 @@ def test_no_secret_or_raw_response_is_stored(sandbox, isolated_data_dir: Path, t
             data = path.read_bytes()
             assert account.api_key.encode() not in data, path
             assert account.secret_token.encode() not in data, path
+
+
+# -- one row per intended call (issue 9, item 4) ------------------------------------------------
+
+
+def test_a_resend_updates_its_row_instead_of_adding_one(history: History) -> None:
+    request = CallRequest(CallKind.IVR, "+442079460000", reference_id="ref-resent")
+    first = history.record(
+        Outcome("failed", request, problem=catalogue.problem("timeout"), attempts=3), "Acme"
+    )
+    again = history.record(
+        Outcome("accepted", request, unique_id="uid-9", confirmed_by_duplicate=True), "Acme"
+    )
+
+    assert again == first and history.count() == 1
+    [entry] = history.entries()
+    assert (entry.status, entry.unique_id, entry.problem_code) == ("accepted", "uid-9", "")
+    assert (entry.sends, entry.attempts, entry.confirmed_by_duplicate) == (2, 4, True)
+    assert entry.updated >= entry.time
+
+
+def test_a_later_unknown_answer_never_undoes_an_accepted_call(history: History) -> None:
+    history.record(accepted_user_dial(reference_id="ref-kept"), "Acme")
+    request = accepted_user_dial(reference_id="ref-kept").request
+    history.record(Outcome("failed", request, problem=catalogue.problem("timeout")), "Acme")
+    [entry] = history.entries()
+    assert (entry.status, entry.unique_id, entry.sends) == ("accepted", "uid-0001", 2)
+
+
+def test_an_entry_gives_back_the_request_to_resend_it_safely(history: History) -> None:
+    request = CallRequest(
+        CallKind.ANONYMOUS,
+        "+14155550123",
+        agent_number="+442079460000",
+        reference_id="ref-again",
+        caller_id="+914012345678",
+        region="south",
+        group="g1",
+        max_call_duration=90,
+    )
+    history.record(Outcome("failed", request, problem=catalogue.problem("timeout")), "Acme")
+    entry = history.last_call(CallKind.ANONYMOUS, "+14155550123")
+    assert entry is not None and entry.unknown
+    assert entry.request() == request
+    assert history.last_call(CallKind.IVR, "+14155550123") is None
+
+
+V1_SCHEMA = """
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, profile TEXT NOT NULL,
+    kind TEXT NOT NULL, customer TEXT NOT NULL, agent TEXT NOT NULL DEFAULT '',
+    reference_id TEXT NOT NULL, status TEXT NOT NULL, confirmed_by_duplicate INTEGER NOT NULL DEFAULT 0,
+    http_status INTEGER, problem_code TEXT NOT NULL DEFAULT '', problem_title TEXT NOT NULL DEFAULT '',
+    unique_id TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 1,
+    source TEXT NOT NULL DEFAULT 'window', caller_id TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT '', route_group TEXT NOT NULL DEFAULT '', max_call_duration INTEGER
+);
+CREATE INDEX calls_reference ON calls(reference_id);
+PRAGMA user_version=1;
+"""
+
+
+def test_an_older_database_with_one_row_per_send_is_merged_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA)
+        rows = [
+            ("2026-01-01T10:00:00.000+00:00", "ref-a", "failed", "timeout", "", 3),
+            ("2026-01-01T10:00:05.000+00:00", "ref-b", "accepted", "", "uid-b", 1),
+            ("2026-01-01T10:01:00.000+00:00", "ref-a", "accepted", "", "uid-a", 1),
+            ("2026-01-01T10:02:00.000+00:00", "ref-a", "failed", "timeout", "", 2),
+        ]
+        db.executemany(
+            "INSERT INTO calls (time, profile, kind, customer, reference_id, status, problem_code,"
+            " unique_id, attempts) VALUES (?, 'Acme', 'ivr', '+442079460000', ?, ?, ?, ?, ?)",
+            rows,
+        )
+    db.close()
+
+    with History(path) as history:
+        entries = {entry.reference_id: entry for entry in history.entries()}
+        assert history.count() == 2
+        merged = entries["ref-a"]
+        assert (merged.status, merged.unique_id, merged.sends, merged.attempts) == ("accepted", "uid-a", 3, 6)
+        assert merged.time == rows[0][0] and merged.updated == rows[3][0]
+        assert (entries["ref-b"].sends, entries["ref-b"].updated) == (1, rows[1][0])
+        history.record(
+            Outcome("failed", CallRequest(CallKind.IVR, "+442079460000", reference_id="ref-b")), "A"
+        )
+        assert history.count() == 2  # the merged database enforces one row per reference_id
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.close()
+    with History(path) as reopened:  # opening again changes nothing
+        assert reopened.count() == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -53,6 +53,8 @@ class NumberField(QObject):
         self.default_region = numbers.DEFAULT_REGION
         self.result: numbers.ParsedNumber | numbers.NumberError | None = None
         self._previous = ""
+        # Set after a call went out: the next focus selects the number, so typing replaces it.
+        self.replace_on_focus = False
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
@@ -67,6 +69,7 @@ class NumberField(QObject):
         self.edit.textEdited.connect(self._on_edited)
         self.edit.editingFinished.connect(self.tidy)
         self.edit.returnPressed.connect(self.submitted)
+        self.edit.installEventFilter(self)
         self._recheck(self.edit.text())
 
     # -- public -----------------------------------------------------------------------------
@@ -97,7 +100,13 @@ class NumberField(QObject):
 
     # -- internals --------------------------------------------------------------------------
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() == QEvent.Type.FocusIn and self.replace_on_focus:
+            QTimer.singleShot(0, self.edit.selectAll)  # after the click that gave focus placed the cursor
+        return False
+
     def _on_edited(self, text: str) -> None:
+        self.replace_on_focus = False
         grown = len(text) - len(self._previous)
         self._previous = text
         # Reformat after Qt has finished this edit (a setText inside it is lost).

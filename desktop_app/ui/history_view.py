@@ -79,6 +79,8 @@ class HistoryModel(QAbstractTableModel):
         outcome = STATUS_WORDS.get(entry.status, entry.status)
         if entry.confirmed_by_duplicate:
             outcome += " (confirmed on retry)"
+        if entry.sends > 1:  # one row per intended call: its re-sends are counted, not listed
+            outcome += f" · sent {entry.sends}×"
         return (
             _local_time(entry),
             entry.profile,
@@ -198,10 +200,17 @@ class HistoryView(QWidget):
         return parsed.e164 if isinstance(parsed, numbers.ParsedNumber) else text
 
     def refresh(self) -> None:
-        entries = self.history.entries(search=self.search_query(), status=self.status_filter)
+        try:
+            entries = self.history.entries(search=self.search_query(), status=self.status_filter)
+            total = self.history.count()
+        except Exception as error:  # a damaged or vanished file: say so, never a crash dialog
+            log.exception("could not read history")
+            self.model.set_entries([])
+            self.summary.setText(f"History cannot be read: {error}")
+            self._update_buttons()
+            return
         self.model.set_entries(entries)
         self.table.resizeColumnsToContents()
-        total = self.history.count()
         self.summary.setText(f"{len(entries)} of {total} calls shown" if total else "No calls yet.")
         self._update_buttons()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
-from desktop_app.ui import icons, theme
+from desktop_app.ui import call_guard, icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
@@ -75,6 +76,14 @@ def _default_client(resolved: Resolved) -> ObdClient:
     return ObdClient(resolved.account)
 
 
+def _storage_words(error: BaseException) -> str:
+    """What went wrong with the history file, in a few plain words."""
+    text = str(error).strip() or type(error).__name__
+    if "not a database" in text or "malformed" in text:
+        return f"the history file is damaged ({text})"
+    return text
+
+
 class MainWindow(QMainWindow):
     """The window. Hooks for other parts: ``prefill(intake, confirm)``, ``place_call()``,
     ``start_demo()``, ``resolve_profile()``, ``show_and_raise()``, ``shutdown()``."""
@@ -91,6 +100,7 @@ class MainWindow(QMainWindow):
         env: Mapping[str, str] | None = None,
         demo: bool = False,
         client_factory: Callable[[Resolved], ObdClient] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
@@ -106,6 +116,10 @@ class MainWindow(QMainWindow):
         self.resolve_error: str | None = None
         self.runner = TaskRunner(self)
         self.current_task: Task | None = None
+        self.clock = clock  # wall-clock seconds: the repeat guard compares with history's times
+        self._last_calls: dict[tuple[CallKind, str], call_guard.LastCall] = {}
+        self._job = 0  # the call whose result the panel may show; older results only go to the list
+        self.history_problem: str | None = None  # why history is not being saved, while it is not
         self._clients: dict[Account, ObdClient] = {}
         self._closing = False
         self._build()
@@ -510,24 +524,82 @@ class MainWindow(QMainWindow):
         if resolved is None or self.current_task is not None or self._closing:
             self.form.set_busy(self.current_task is not None)
             return
+        if not resending:  # a re-send is the safe answer already; anything else may be a repeat
+            chosen = self._guard(request, resolved)
+            if chosen is None:
+                self.form.set_busy(False)
+                self.focus_number()
+                return
+            request, resending = chosen
+        self.form.set_busy(True)  # the same progress for Call and Try again safely
         self.link_bar.setVisible(False)
         self.status_panel.show_busy(request.to, request.kind)
         history, client = self.history, self._client_for(resolved)
         profile_name = resolved.profile.name
-        log.info("placing %s call %s", request.kind.value, request.reference_id)
+        log.info(
+            "%s %s call %s",
+            "re-sending" if resending else "placing",
+            request.kind.value,
+            request.reference_id,
+        )
 
-        def work(cancel: threading.Event) -> Outcome:
+        def work(cancel: threading.Event) -> tuple[Outcome, str | None]:
             outcome = client.place_call(request, cancel, resending=resending)
             try:
                 history.record(outcome, profile_name, source="window")
-            except Exception:
+            except Exception as error:  # the call went out: its outcome must still be shown
                 log.exception("could not record call %s in history", request.reference_id)
-            return outcome
+                return outcome, _storage_words(error)
+            return outcome, None
 
+        self._job += 1
+        job = self._job
         task = self.runner.start(f"call {request.reference_id}", work)
-        task.succeeded.connect(lambda outcome: self._call_finished(outcome, resolved))
-        task.failed.connect(self._call_crashed)
+        task.succeeded.connect(lambda result: self._call_finished(result[0], resolved, job, result[1]))
+        task.failed.connect(lambda details: self._call_crashed(details, request, resolved))
         self.current_task = task
+
+    def last_call(self, kind: CallKind, to: str) -> call_guard.LastCall | None:
+        """The latest call to ``to`` in this mode: this session's, or history's (also after a restart)."""
+        mine = self._last_calls.get((kind, to))
+        try:
+            entry = self.history.last_call(kind, to)
+        except Exception:  # a damaged history must not stop calls; the session's memory still guards
+            log.exception("could not read history for the repeat guard")
+            entry = None
+        if entry is None or (mine is not None and entry.reference_id == mine.request.reference_id):
+            return mine  # this session's own record of that call is the exact one
+        stored = call_guard.LastCall.from_entry(entry)  # e.g. before a restart, or from the CLI
+        return stored if mine is None or stored.when > mine.when else mine
+
+    def _guard(self, request: CallRequest, resolved: Resolved) -> tuple[CallRequest, bool] | None:
+        """Ask before a possible second call: ``(request, resending)`` to send, or None to send nothing."""
+        last = self.last_call(request.kind, request.to)
+        if last is None:
+            return request, False
+        if last.unknown:
+            choice = call_guard.ask_unknown(self, last)
+            if choice is call_guard.Choice.RESEND:
+                return self._resend_target(last, resolved)
+            return (request, False) if choice is call_guard.Choice.NEW_CALL else None
+        if last.accepted and self.clock() - last.when < call_guard.REPEAT_WINDOW_S:
+            choice = call_guard.ask_repeat(self, last, self.clock())
+            return (request, False) if choice is call_guard.Choice.NEW_CALL else None
+        return request, False
+
+    def _resend_target(
+        self, last: call_guard.LastCall, resolved: Resolved
+    ) -> tuple[CallRequest, bool] | None:
+        same = (
+            resolved.account == last.account if last.account else resolved.profile.name == last.profile_name
+        )
+        if not same:
+            self.statusBar().showMessage(
+                f"That call was made with the profile {last.profile_name}: switch to it to try again safely.",
+                10000,
+            )
+            return None
+        return last.request, True
 
     def _client_for(self, resolved: Resolved) -> ObdClient:
         """One client per account, reused: its TLS set-up and connections are not free."""
@@ -541,26 +613,51 @@ class MainWindow(QMainWindow):
             client.close()
         self._clients.clear()
 
-    def _call_finished(self, outcome: Outcome, resolved: Resolved) -> None:
-        self.current_task = None
-        self.form.set_busy(False)
+    def _call_finished(
+        self, outcome: Outcome, resolved: Resolved, job: int | None = None, history_problem: str | None = None
+    ) -> None:
+        request = outcome.request
+        self._last_calls[(request.kind, request.to)] = call_guard.LastCall(
+            self.clock(), outcome.status, request, resolved.profile.name, resolved.account
+        )
         agent_name = None
         if self.demo_session is not None and resolved.profile.name == DEMO_PROFILE_NAME:
-            agent_name = self.demo_session.agent_name(outcome.request.user_id)
-        self.status_panel.show_result(
-            ShownResult(outcome, resolved.account, resolved.profile.name, agent_name=agent_name)
-        )
-        if outcome.accepted:
-            self.statusBar().showMessage(f"Queued: {outcome.request.to}", 8000)
-        elif outcome.problem is not None:  # never leave an older "Queued" beside a newer failure
-            self.statusBar().showMessage(f"{outcome.problem.title}: {outcome.request.to}", 8000)
+            agent_name = self.demo_session.agent_name(request.user_id)
+        shown = ShownResult(outcome, resolved.account, resolved.profile.name, agent_name=agent_name)
+        if job is not None and job != self._job:  # a late answer to an older call: listed, not shown
+            self.status_panel.remember(shown)
+            return
+        self.current_task = None
+        self.form.set_busy(False)
+        self.status_panel.show_result(shown)
+        self._show_history_problem(history_problem)
+        if history_problem is None:  # otherwise the status bar keeps saying history is not saved
+            if outcome.accepted:
+                self.statusBar().showMessage(f"Queued: {request.to}", 8000)
+            elif outcome.problem is not None:  # never leave an older "Queued" beside a newer failure
+                self.statusBar().showMessage(f"{outcome.problem.title}: {request.to}", 8000)
         self.history_view.refresh()
         self.call_finished.emit(outcome)
         if self.form.customer.edit.isVisible() and not self._closing:
             self.form.customer.edit.setFocus()
             self.form.customer.edit.selectAll()
+            # Typing a new number replaces the old one, even after a click elsewhere and back.
+            self.form.customer.replace_on_focus = True
 
-    def _call_crashed(self, details: str) -> None:
+    def _show_history_problem(self, problem: str | None) -> None:
+        """Say plainly, and keep saying, that history is not being saved (the outcome is still shown)."""
+        self.history_problem = problem
+        self.status_panel.show_storage_problem(problem)
+        if problem is not None:
+            self.statusBar().showMessage(f"History is not being saved: {problem}")
+
+    def _call_crashed(
+        self, details: str, request: CallRequest | None = None, resolved: Resolved | None = None
+    ) -> None:
+        if request is not None and resolved is not None:  # it may have gone out: unknown, not forgotten
+            self._last_calls[(request.kind, request.to)] = call_guard.LastCall(
+                self.clock(), "failed", request, resolved.profile.name, resolved.account
+            )
         self.current_task = None
         self.form.set_busy(False)
         self.status_panel.show_idle("The call could not be placed because of an unexpected error.")
@@ -572,7 +669,8 @@ class MainWindow(QMainWindow):
         self.call_finished.emit(None)
 
     def cancel_call(self) -> None:
-        """Esc: stop waiting. A request already on the wire is not recalled; no retry is sent."""
+        """Esc: stop waiting. The client aborts the attempt in flight and sends no retry; what was
+        already sent may be queued, so the outcome is then unknown (Try again safely)."""
         if self.current_task is None:
             self.link_bar.setVisible(False)
             return
@@ -586,7 +684,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
 
     def dial_again(self, entry: HistoryEntry) -> None:
-        """Fill the form from a history entry (a new reference_id is made when Call is pressed)."""
+        """Fill the form from a history entry. Call then asks first if that call is unknown (Try again
+        safely re-sends it under its reference_id) or was queued moments ago."""
         self.tabs.setCurrentIndex(0)
         kind = entry.call_kind
         self.form.set_kind(kind)
@@ -600,6 +699,12 @@ class MainWindow(QMainWindow):
         self.form.group.setText(entry.route_group)
         self.form.max_duration.setValue(entry.max_call_duration or 0)
         self.form.call_button.setFocus()
+        if entry.unknown:
+            self.statusBar().showMessage(
+                "Form filled from history. That call's outcome is unknown: Call offers Try again safely.",
+                10000,
+            )
+            return
         self.statusBar().showMessage("Form filled from history: check it, then press Call.", 8000)
 
     def prefill(self, intake: object, confirm: bool = True) -> None:

@@ -169,6 +169,12 @@ class StatusPanel(QWidget):
         card_layout.addLayout(top)
         card_layout.addWidget(self.body)
         card_layout.addWidget(self.ids)
+        self.storage_note = wrapped_label(
+            name="History warning", tooltip="History is not being saved", selectable=True
+        )
+        self.storage_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.storage_note.setObjectName("storageNote")
+        self.storage_note.setVisible(False)
 
         self.details_toggle = expander_button(
             "Details", name="Details", tooltip="Show the request (secrets masked) and MyOperator's raw answer"
@@ -228,6 +234,7 @@ class StatusPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.card)
+        layout.addWidget(self.storage_note)
         layout.addLayout(actions)
         layout.addWidget(self.details, 1)
         layout.addWidget(recent_label)
@@ -253,6 +260,17 @@ class StatusPanel(QWidget):
 
     def apply_theme(self) -> None:
         self._paint(self._state)
+        c = theme.colors()
+        self.storage_note.setStyleSheet(
+            f"QLabel#storageNote {{ background: {c.warning_bg}; color: {c.warning_fg};"
+            f" border: 1px solid {c.warning_fg}; border-radius: 6px; padding: 6px; font-weight: bold; }}"
+        )
+        # The safe next step after an unknown outcome: the button an agent's eye should land on.
+        self.retry_button.setIcon(icons.icon("redial", "#10151c" if c.dark else "#ffffff"))
+        self.retry_button.setStyleSheet(
+            f"QPushButton {{ background: {c.accent}; color: {'#10151c' if c.dark else '#ffffff'};"
+            " font-weight: bold; border-radius: 4px; padding: 4px 12px; }"
+        )
         self.copy_curl_button.setIcon(icons.icon("terminal"))
         self.copy_details_button.setIcon(icons.icon("copy"))
 
@@ -284,8 +302,8 @@ class StatusPanel(QWidget):
 
     def show_cancelling(self) -> None:
         self.body.setText(
-            "Cancelling… A request already sent cannot be recalled: OpDial waits for its answer and "
-            "sends no retry."
+            "Cancelling… OpDial stops waiting and sends no retry. A request already sent may still "
+            "be queued by MyOperator: then the outcome shows as unknown, with Try again safely."
         )
 
     def show_result(self, result: ShownResult, *, remember: bool = True) -> None:
@@ -304,6 +322,23 @@ class StatusPanel(QWidget):
         if remember:
             self._remember(result)
 
+    def show_storage_problem(self, problem: str | None) -> None:
+        """A standing note under the result while history cannot be written (None hides it)."""
+        if problem:
+            self.storage_note.setText(
+                f"⚠ History is not being saved: {problem}.\nThe outcome above is shown here only — "
+                "note it before closing OpDial."
+            )
+        self.storage_note.setVisible(bool(problem))
+
+    @property
+    def busy(self) -> bool:
+        return self._state == "busy"
+
+    def remember(self, result: ShownResult) -> None:
+        """Add a result to the recent list without showing it (a late answer to an older call)."""
+        self._remember(result)
+
     def _remember(self, result: ShownResult) -> None:
         self.recent.insert(0, result)
         del self.recent[RECENT_LIMIT:]
@@ -317,6 +352,8 @@ class StatusPanel(QWidget):
         self.recent_list.blockSignals(False)
 
     def _show_recent(self, row: int) -> None:
+        if self.busy:  # while a call runs the card shows it: never an older result
+            return
         if 0 <= row < len(self.recent):
             self.show_result(self.recent[row], remember=False)
             self.result_chosen.emit(self.recent[row])

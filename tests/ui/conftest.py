@@ -97,3 +97,72 @@ def place(qtbot, window, timeout: int = 30_000):
     with qtbot.waitSignal(window.call_finished, timeout=timeout) as blocker:
         window.form.call_button.click()
     return blocker.args[0]
+
+
+GUARD_DIALOGS = ("repeatGuard", "unknownGuard")  # desktop_app.ui.call_guard
+
+
+class GuardDialogs:
+    """Answers the window's "call again?" questions as a person would: with a key or a button.
+
+    A question no test expected is refused (nothing is sent) and fails the test, instead of
+    leaving a modal dialog that hangs the suite.
+    """
+
+    def __init__(self, qtbot) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.qtbot = qtbot
+        self.answers: list[str] = []  # "Return", "Escape", or a button's objectName
+        self.shown: list[dict[str, str]] = []  # every question asked: name, text, default button
+        self.unexpected: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._check)
+        self.timer.start()
+
+    def answer(self, *how: str) -> GuardDialogs:
+        self.answers.extend(how)
+        return self
+
+    def _check(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+        for box in QApplication.topLevelWidgets():
+            if not (isinstance(box, QMessageBox) and box.isVisible() and box.objectName() in GUARD_DIALOGS):
+                continue
+            if box.property("answered"):
+                continue
+            box.setProperty("answered", True)
+            default = box.defaultButton()
+            self.shown.append(
+                {
+                    "name": box.objectName(),
+                    "text": box.text(),
+                    "informative": box.informativeText(),
+                    "default": default.text() if default else "",
+                    "escape": box.escapeButton().text() if box.escapeButton() else "",
+                }
+            )
+            if not self.answers:
+                self.unexpected.append(box.text())
+                box.reject()
+                continue
+            how = self.answers.pop(0)
+            if how in ("Return", "Escape"):
+                key = Qt.Key.Key_Return if how == "Return" else Qt.Key.Key_Escape
+                self.qtbot.keyClick(box, key)
+            else:
+                box.findChild(QPushButton, how).click()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+@pytest.fixture(autouse=True)
+def guard_dialogs(qtbot) -> Iterator[GuardDialogs]:
+    guards = GuardDialogs(qtbot)
+    yield guards
+    guards.stop()
+    assert not guards.unexpected, f"the window asked a question no test expected: {guards.unexpected}"

@@ -78,9 +78,10 @@ def test_recent_results_list_newest_first(qtbot, window):
     assert "+919876543211" in items[0] and "+919876543210" in items[1]
 
 
-def test_each_call_gets_a_new_reference_id(qtbot, window, sandbox):
+def test_each_call_gets_a_new_reference_id(qtbot, window, sandbox, guard_dialogs):
     window.form.customer.edit.setText(CUSTOMER)
     first = place(qtbot, window)
+    guard_dialogs.answer("callAgain")  # the repeat guard asks first; the agent means it
     qtbot.keyClick(window.form.customer.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(sandbox.accepted_calls) == 2)
     assert sandbox.accepted_calls[1]["reference_id"] != first.reference_id
