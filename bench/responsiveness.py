@@ -39,7 +39,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class Row:
     p99_ms: float | None = None
     seconds: float | None = None
     note: str = ""
+    over: int = 0
+    culprits: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -525,7 +527,9 @@ def run_one(bench: Bench, key: str, case: str, run_case: Callable[..., Any]) -> 
         return Row(key, case, note=f"skipped: {type(error).__name__}: {error}")
     if not stalls.finished:
         note += f"; timed out after {bench.args.timeout:g} s"
-    return Row(key, case, stalls.longest_ms, stalls.p99_ms, stalls.duration_s, note)
+    return Row(
+        key, case, stalls.longest_ms, stalls.p99_ms, stalls.duration_s, note, stalls.over, stalls.culprits()
+    )
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -536,16 +540,19 @@ def _ms(value: float | None) -> str:
 
 
 def format_row(row: Row) -> str:
-    took = "" if row.seconds is None else f", took {row.seconds:.1f} s"
-    return f"longest {_ms(row.longest_ms)} ms, p99 {_ms(row.p99_ms)} ms: {row.verdict}{took} {row.note}"
+    took = "" if row.seconds is None else f", took {row.seconds:.1f} s, {row.over} gaps > 50 ms"
+    text = f"longest {_ms(row.longest_ms)} ms, p99 {_ms(row.p99_ms)} ms: {row.verdict}{took} {row.note}"
+    for where, ms in row.culprits:
+        text += f"\n    stalled ~{ms:,.0f} ms in {where}"
+    return text
 
 
 def print_table(rows: list[Row]) -> None:
     width = max(len(r.case) for r in rows)
-    print(f"\n{'case':<{width + 4}} {'longest':>9} {'p99':>9} {'target':>7}  verdict")
+    print(f"\n{'case':<{width + 4}} {'longest':>9} {'p99':>9} {'>50ms':>6} {'target':>7}  verdict")
     for r in rows:
         print(
-            f"{r.key:<3} {r.case:<{width}} {_ms(r.longest_ms):>6} ms {_ms(r.p99_ms):>6} ms"
+            f"{r.key:<3} {r.case:<{width}} {_ms(r.longest_ms):>6} ms {_ms(r.p99_ms):>6} ms {r.over:>6}"
             f" {'≤ 50':>7}  {r.verdict}" + (f"  ({r.note})" if r.note else "")
         )
 

@@ -10,14 +10,21 @@ work is finished (results shown), or until a timeout.
 from __future__ import annotations
 
 import statistics
+import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
 TICK_MS = 10
 POLL_MS = 5
+SAMPLE_MS = 5
+STALL_MS = 30  # a gap this long is a stall worth blaming on the code running in it
+_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 @dataclass
@@ -25,6 +32,16 @@ class Stalls:
     gaps_ms: list[float]
     duration_s: float
     finished: bool  # False: the condition never held before the timeout
+    blame: Counter[str] = field(default_factory=Counter)  # where the GUI thread was, per 5 ms sample
+
+    @property
+    def over(self) -> int:
+        """How many gaps were over the 50 ms target."""
+        return sum(1 for gap in self.gaps_ms if gap > 50)
+
+    def culprits(self, count: int = 3) -> list[tuple[str, float]]:
+        """The project's own functions the GUI thread was in during stalls, with ~ms spent there."""
+        return [(where, n * SAMPLE_MS) for where, n in self.blame.most_common(count)]
 
     @property
     def longest_ms(self) -> float:
@@ -37,8 +54,23 @@ class Stalls:
         return statistics.quantiles(self.gaps_ms, n=100, method="inclusive")[98]
 
 
+def _where(frame: object) -> str | None:
+    """The innermost frame in the project's own code (desktop_app/), as "function (file:line)"."""
+    while frame is not None:
+        path = frame.f_code.co_filename  # type: ignore[attr-defined]
+        if path.startswith(_ROOT) and "/desktop_app/" in path:
+            short = path[len(_ROOT) + 1 :]
+            return f"{frame.f_code.co_qualname} ({short}:{frame.f_lineno})"  # type: ignore[attr-defined]
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return None
+
+
 class StallMonitor:
-    """Records the gaps between ticks of a 10 ms timer on the GUI thread."""
+    """Records the gaps between ticks of a 10 ms timer on the GUI thread.
+
+    A sampling thread looks at the GUI thread's stack every 5 ms while no tick has come for 30 ms,
+    and counts which of the project's functions it is in: the stall's likely cause.
+    """
 
     def __init__(self) -> None:
         self._timer = QTimer()
@@ -46,6 +78,18 @@ class StallMonitor:
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
         self.gaps_ms: list[float] = []
+        self.blame: Counter[str] = Counter()
+        self._gui_id = threading.get_ident()
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_MS / 1000):
+            if (time.perf_counter() - self._last) * 1000 < STALL_MS:
+                continue
+            frame = sys._current_frames().get(self._gui_id)
+            where = _where(frame) or "(outside desktop_app: Qt/PySide or the benchmark)"
+            self.blame[where] += 1
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -53,13 +97,19 @@ class StallMonitor:
         self._last = now
 
     def start(self) -> None:
-        self.gaps_ms = []
+        self.gaps_ms, self.blame = [], Counter()
         self._last = time.perf_counter()
         self._timer.start()
+        self._stop.clear()
+        self._sampler = threading.Thread(target=self._sample, name="stall-sampler", daemon=True)
+        self._sampler.start()
 
     def stop(self) -> list[float]:
         self._tick()  # the time since the last tick counts too (a stall right at the end)
         self._timer.stop()
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join()
         return self.gaps_ms
 
 
@@ -106,7 +156,7 @@ def run_case(
     QTimer.singleShot(0, go)
     finished = run_loop_until(lambda: started["yes"] and done(), timeout_s)
     gaps = monitor.stop()
-    return Stalls(gaps, time.perf_counter() - begin, finished)
+    return Stalls(gaps, time.perf_counter() - begin, finished, monitor.blame)
 
 
 def idle(seconds: float) -> Stalls:
