@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 
@@ -25,6 +26,7 @@ POLL_MS = 5
 SAMPLE_MS = 5
 STALL_MS = 30  # a gap this long is a stall worth blaming on the code running in it
 _ROOT = str(Path(__file__).resolve().parents[1])
+OUTSIDE = "(no desktop_app frame: Qt itself, or waiting for the GIL held by worker threads)"
 
 
 @dataclass
@@ -54,15 +56,26 @@ class Stalls:
         return statistics.quantiles(self.gaps_ms, n=100, method="inclusive")[98]
 
 
-def _where(frame: object) -> str | None:
-    """The innermost frame in the project's own code (desktop_app/), as "function (file:line)"."""
+def _describe(frame: Any) -> str:
+    short = frame.f_code.co_filename[len(_ROOT) + 1 :]
+    return f"{frame.f_code.co_qualname} ({short}:{frame.f_lineno})"
+
+
+def _where(frame: Any) -> str | None:
+    """The innermost frame in the project's own code (desktop_app/), and, when that is not window
+    code, the innermost desktop_app/ui/ frame that called it: "what blocked ← which UI code"."""
+    inner: Any = None
     while frame is not None:
-        path = frame.f_code.co_filename  # type: ignore[attr-defined]
+        path = frame.f_code.co_filename
         if path.startswith(_ROOT) and "/desktop_app/" in path:
-            short = path[len(_ROOT) + 1 :]
-            return f"{frame.f_code.co_qualname} ({short}:{frame.f_lineno})"  # type: ignore[attr-defined]
-        frame = frame.f_back  # type: ignore[attr-defined]
-    return None
+            if inner is None:
+                inner = frame
+                if "/desktop_app/ui/" in path:
+                    break
+            elif "/desktop_app/ui/" in path:
+                return f"{_describe(inner)} ← {_describe(frame)}"
+        frame = frame.f_back
+    return _describe(inner) if inner is not None else None
 
 
 class StallMonitor:
@@ -88,7 +101,7 @@ class StallMonitor:
             if (time.perf_counter() - self._last) * 1000 < STALL_MS:
                 continue
             frame = sys._current_frames().get(self._gui_id)
-            where = _where(frame) or "(outside desktop_app: Qt/PySide or the benchmark)"
+            where = _where(frame) or OUTSIDE
             self.blame[where] += 1
 
     def _tick(self) -> None:
