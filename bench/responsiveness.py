@@ -298,13 +298,15 @@ class Bench:
         self.window: Any = None
         self.big_history: Any = None
         self.big_window: Any = None
+        self.small_history: Any = None
         self._history_path = data / "big-history.sqlite3"
 
     def close(self) -> None:
         close_window(self.window)
         close_window(self.big_window)
-        if self.big_history is not None:
-            self.big_history.close()
+        for history in (self.small_history, self.big_history):
+            if history is not None:
+                history.close()
 
     # a, b: the slow keyring ------------------------------------------------------------------
 
@@ -313,7 +315,7 @@ class Bench:
         from desktop_app.history import History
 
         self.keyring.delay = self.args.keyring_delay
-        history = History(self.data / "small-history.sqlite3")
+        history = self.small_history = History(self.data / "small-history.sqlite3")
         box: dict[str, Any] = {}
 
         def action() -> None:
@@ -325,9 +327,15 @@ class Bench:
         return action, done, "until the profile's secrets are read and the form is ready"
 
     def case_b(self) -> tuple[Callable[[], object], Callable[[], bool], str]:
+        if self.window is None:  # run alone (--only b): a window built with a fast keyring first
+            from desktop_app.history import History
+
+            self.keyring.delay = 0.0
+            self.small_history = History(self.data / "small-history.sqlite3")
+            self.window = build_window(self.store, self.secrets, self.small_history)
         window = self.window
-        if window is None or resolved_name(window) != PROFILE_A:
-            raise Skip("needs case a's window on its first profile")
+        if resolved_name(window) != PROFILE_A:
+            raise Skip(f"the window is not on {PROFILE_A!r} (its keyring read did not finish)")
         combo = need(window, "profile_combo")
         index = combo.findText(PROFILE_B)
         if index < 0:
@@ -417,9 +425,10 @@ class Bench:
                 return False
             result = box["result"]
             event = getattr(result, "done_event", None)  # a Task, once export runs on a worker
-            if event is not None:
-                return event.is_set() and "Export" in summary.text()
-            return True
+            if event is not None and not event.is_set():
+                return False
+            # Synchronous today (returns the count); a later version may only report in the summary.
+            return out.exists() and (isinstance(result, int) or "Export" in summary.text())
 
         return action, done, f"{self.args.rows} rows, search cleared"
 
@@ -437,6 +446,7 @@ class Bench:
     def case_d1(self) -> tuple[Callable[[], object], Callable[[], bool], str]:
         _window, view = self._campaigns()
         load_file = need(view, "load_file")
+        need(view, "checked")
         path = self.data / "big-list.csv"
         write_contact_list(path, self.args.rows)
         view.checked = None
@@ -519,14 +529,17 @@ def run(args: argparse.Namespace) -> list[Row]:
 def run_one(bench: Bench, key: str, case: str, run_case: Callable[..., Any]) -> Row:
     try:
         action, done, note = getattr(bench, f"case_{key}")()
-        stalls = run_case(action, done, timeout_s=bench.args.timeout)
+        timeout = bench.args.timeout
+        if key in ("a", "b"):  # two keyring reads, then the form: never minutes
+            timeout = min(timeout, 10 * bench.args.keyring_delay + 30)
+        stalls = run_case(action, done, timeout_s=timeout)
     except Skip as why:
         return Row(key, case, note=f"skipped: {why}")
     except Exception as error:  # the window is being reworked: report, go on with the next case
         traceback.print_exc()
         return Row(key, case, note=f"skipped: {type(error).__name__}: {error}")
     if not stalls.finished:
-        note += f"; timed out after {bench.args.timeout:g} s"
+        note += f"; timed out after {timeout:g} s"
     return Row(
         key, case, stalls.longest_ms, stalls.p99_ms, stalls.duration_s, note, stalls.over, stalls.culprits()
     )
@@ -537,6 +550,10 @@ def run_one(bench: Bench, key: str, case: str, run_case: Callable[..., Any]) -> 
 
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
+
+
+def _ms_unit(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} ms"
 
 
 def format_row(row: Row) -> str:
@@ -564,9 +581,10 @@ def markdown(rows: list[Row]) -> str:
     ]
     for r in rows:
         target = "—" if r.key == "idle" else f"≤ {TARGET_MS:g} ms"
-        note = f" ({r.note})" if r.note and r.verdict in ("skipped", "**did not finish**") else ""
+        note = r.note.removeprefix("skipped: ")
+        note = f" ({note})" if note and r.verdict in ("skipped", "**did not finish**") else ""
         lines.append(
-            f"| {r.case} | {_ms(r.longest_ms)} ms | {_ms(r.p99_ms)} ms | {target} | {r.verdict}{note} |"
+            f"| {r.case} | {_ms_unit(r.longest_ms)} | {_ms_unit(r.p99_ms)} | {target} | {r.verdict}{note} |"
         )
     return "\n".join(lines)
 
