@@ -95,6 +95,14 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a Retry-After over the cap is reported instead of blocking",
     ),
     Mutant(
+        "campaign-retry-after-cap-removed",
+        "desktop_app/campaigns/runner.py",
+        "elif problem.retry_after is not None and problem.retry_after > MAX_RETRY_AFTER_S:",
+        "elif False:",
+        ("tests/test_campaign_faults.py",),
+        why="a campaign told to wait beyond 15 minutes pauses instead of hanging",
+    ),
+    Mutant(
         # Pattern to be set once the proxy bypass (issue 10, item 1) is merged: it should turn the
         # bypass for plain-http loopback URLs off (e.g. trust_env back to True for them).
         "proxy-used-for-loopback",
@@ -105,20 +113,22 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a plain-http loopback URL never goes through a proxy",
     ),
     Mutant(
-        # Early return: whatever forms the function builds below, only the exact secret is masked.
+        # Only the exact secret is masked: no JSON/URL/base64/hex forms, no fragments.
         "redaction-forms-removed",
         "desktop_app/api/redaction.py",
-        "def _forms(secret: str) -> set[str]:\n",
-        "def _forms(secret: str) -> set[str]:\n    return {secret}\n",
-        ("tests/test_cli.py", "tests/ui/test_logging_and_crash.py"),
-        why="a secret echoed JSON-, URL-encoded (base64, hex, fragments) is masked too",
+        "    needles = texts | _encoded_forms(secret)\n"
+        "    for form in texts:\n"
+        "        needles |= _fragments(form)\n",
+        "    needles = {secret}\n",
+        ("tests/test_redaction.py",),
+        why="a secret echoed JSON-, URL-encoded, base64, hex or in fragments is masked too",
     ),
     Mutant(
-        "history-formula-defusing-removed",
-        "desktop_app/history.py",
+        "formula-defusing-removed",
+        "desktop_app/csv_cells.py",
         """return "'" + text if risky else value""",
         "return value",
-        ("tests/test_history.py",),
+        ("tests/test_history.py", "tests/test_campaign_export.py"),
         why="a CSV export cannot run a cell as a spreadsheet formula",
     ),
     Mutant(
