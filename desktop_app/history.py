@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import get_args
 
-from desktop_app import config
+from desktop_app import config, storage
 from desktop_app.api.models import CallKind, Outcome, OutcomeStatus
 
 SCHEMA_VERSION = 1
@@ -143,15 +143,16 @@ class History:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else config.history_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, timeout=10.0, isolation_level=None
+        # Private (0600), a damaged file moved aside with a notice, StorageError when it cannot be written.
+        self._db: sqlite3.Connection | None = storage.open_sqlite(
+            self.path,
+            _set_up,
+            what="The call history",
+            check_same_thread=False,
+            timeout=10.0,
+            isolation_level=None,
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class History:
     def export_csv(self, path: Path | str, entries: Iterable[HistoryEntry] | None = None) -> int:
         """Write entries (default: all, newest first) as UTF-8 CSV with a header; returns rows written."""
         chosen = list(entries) if entries is not None else self.entries(limit=None)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with storage.private_open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             for entry in chosen:
@@ -236,6 +237,13 @@ class History:
         if self._db is None:
             raise RuntimeError("the history database is closed")
         return self._db
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(_SCHEMA)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _entry(row: tuple) -> HistoryEntry:

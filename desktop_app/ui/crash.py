@@ -38,6 +38,13 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     return redact(header + text)
 
 
+def _where_the_log_is() -> str:
+    try:
+        return f"The full log is in:\n{log_file()}"
+    except OSError as exc:  # the log folder itself may be the problem
+        return f"There is no log file: {exc}"
+
+
 class CrashDialog(QDialog):
     def __init__(self, details: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,7 +54,7 @@ class CrashDialog(QDialog):
         intro = QLabel(
             "OpDial hit an unexpected error. Your call history is safe. You can keep working; if it "
             "happens again, copy the details below and send them to whoever supports OpDial. "
-            f"Secrets are masked. The full log is in:\n{log_file()}"
+            f"Secrets are masked. {_where_the_log_is()}"
         )
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
