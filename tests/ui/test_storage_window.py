@@ -132,3 +132,47 @@ def test_a_keyring_backend_that_fails_to_start_is_explained_not_a_crash(
     assert seen["code"] == 0 and seen["window"] and not seen["crashed"]
     assert "keyring could not be started" in seen["resolve_error"] and "exploded" in seen["resolve_error"]
     assert "Traceback" not in seen["stderr"]
+
+
+def test_a_storage_error_at_work_gets_words_not_the_crash_dialog(qtbot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop_app import storage
+    from desktop_app.ui import crash
+
+    seen: list[tuple[str, str, bool]] = []
+
+    def close_it() -> None:
+        box = QApplication.activeModalWidget()
+        seen.append(
+            (box.windowTitle(), box.text(), isinstance(box, crash.CrashDialog)) if box else ("", "", True)
+        )
+        if box:
+            box.close() if not isinstance(box, QMessageBox) else box.done(0)
+
+    error = storage.storage_error("save the settings file", "/nowhere/settings.json", OSError(28, "full"))
+    QTimer.singleShot(200, close_it)
+    crash.handle_exception(type(error), error, None)
+
+    assert seen == [("OpDial cannot save", str(error), False)]
+    assert "the disk is full" in str(error) and "/nowhere/settings.json" in str(error)
+
+
+def test_opening_a_damaged_campaign_in_the_window_says_so(qtbot, sandbox) -> None:
+    from desktop_app.credentials import Resolved
+    from desktop_app.ui.campaigns_view import CampaignsView
+    from tests.campaign_helpers import make_campaign, numbers
+
+    account = sandbox.account
+    profile = Profile(name="Acme", company_id=account.company_id, public_ivr_id=account.public_ivr_id)
+    path = make_campaign(numbers(2))
+    path.write_bytes(b"garbage " * 500)  # before the view exists: its campaign list reads journals too
+    view = CampaignsView(lambda: Resolved(profile=profile, account=account, sources={}))
+    qtbot.addWidget(view)
+    try:
+        view.open_campaign(path.stem)
+        assert f"Campaign {path.stem} is damaged" in view.status.text()
+        assert view.current_id is None
+    finally:
+        view.shutdown(timeout_s=10)
