@@ -67,7 +67,7 @@ def storage_error(what: str, path: Path | str, exc: OSError) -> StorageError:
     error = StorageError(
         exc.errno,
         f"OpDial cannot {what} {path}: {describe_os_error(exc)}. Free some space or fix the folder's "
-        f"permissions (or point {'OPDIAL_DATA_DIR'} at a writable folder), then try again.",
+        f"permissions (or point OPDIAL_DATA_DIR at a writable folder), then try again.",
     )
     error.filename = str(path)
     return error
@@ -127,6 +127,8 @@ def tighten_tree(root: Path) -> None:
 
 
 def _tighten(path: Path, mode: int) -> None:
+    if not POSIX:  # Windows: the per-user profile folders' ACLs already keep others out
+        return
     with contextlib.suppress(OSError):  # vanished meanwhile, or not ours: nothing to tighten
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
@@ -139,7 +141,7 @@ def create_private(path: Path | str) -> None:
     """Make sure the file exists and is 0600 (so SQLite's -wal/-shm inherit 0600 too)."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_BINARY", 0), FILE_MODE)
     except OSError as exc:
         raise storage_error("create the file", path, exc) from exc
     try:
