@@ -789,6 +789,7 @@ def _log_to_stderr() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.logging_setup import setup_logging
+    from desktop_app.storage import StorageError, take_notices
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -805,6 +806,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except StorageError as error:  # a folder that cannot be written, a full disk: words, exit 2
+        return out.error(str(error), "storage")
+    finally:
+        for notice in take_notices():  # damaged files that were set aside and recovered
+            print(f"{APP_NAME}: {notice}", file=sys.stderr)
 
 
 if __name__ == "__main__":

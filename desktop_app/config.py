@@ -1,7 +1,9 @@
 """Where OpDial keeps its settings, data and logs.
 
 Defaults follow each OS's conventions (platformdirs). ``OPDIAL_DATA_DIR`` moves everything
-under one folder: tests use it, and so can a portable install.
+under one folder: tests use it, and so can a portable install. Either way the folders are
+private (0700 on POSIX, see ``desktop_app.storage``); a folder that cannot be created or written
+raises ``storage.StorageError`` saying what and where.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from platformdirs import PlatformDirs
 
-from desktop_app import APP_NAME
+from desktop_app import APP_NAME, storage
 
 DATA_DIR_ENV = "OPDIAL_DATA_DIR"
 
@@ -26,14 +28,17 @@ def _dirs() -> PlatformDirs:
 
 
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return storage.private_dir(path)
+
+
+def _config_path() -> Path:
+    base = _override()
+    return base / "config" if base else Path(_dirs().user_config_dir)
 
 
 def config_dir() -> Path:
     """Settings file (profiles without secrets, preferences)."""
-    base = _override()
-    return _ensure(base / "config" if base else Path(_dirs().user_config_dir))
+    return _ensure(_config_path())
 
 
 def data_dir() -> Path:
@@ -48,7 +53,8 @@ def log_dir() -> Path:
 
 
 def settings_path() -> Path:
-    return config_dir() / "settings.json"
+    """Not created here: reading settings needs no folder (``number``/``preview`` work without one)."""
+    return _config_path() / "settings.json"
 
 
 def history_path() -> Path:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from desktop_app import APP_ID, config
+from desktop_app import APP_ID, config, storage
 from desktop_app.api.models import DEFAULT_API_URL, Account
 from desktop_app.api.urls import UnsafeUrlError
 from desktop_app.api.urls import validate_api_url as _validate_api_url
@@ -137,15 +136,22 @@ def check_profile_name(name: str) -> str:
 class ProfileStore:
     """Profiles and preferences in one JSON settings file. No secrets, ever.
 
-    Every call reads the file afresh so the CLI and the window can share it; writes are atomic
-    (temporary file + ``os.replace``). A corrupt file is moved aside to ``*.bak`` and the store
-    starts empty, with ``load_warning`` saying what happened.
+    Every call reads the file afresh so the CLI and the window can share it. Each
+    read-modify-write holds a lock file beside it (``settings.json.lock``) across processes, and
+    writes are atomic (temporary file + ``os.replace``), so two processes never lose each other's
+    changes. Every successful write also keeps ``settings.json.backup``; a file that does not
+    parse is kept beside it under a dated name and the backup is restored, with ``load_warning``
+    (and a ``storage`` notice for the window and the CLI) saying what happened.
     """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else config.settings_path()
+        self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.load_warning: str | None = None
         self._lock = threading.RLock()
+        self._file_locked = 0  # depth of nested _locked() in this process (flock is per open file)
+        with contextlib.suppress(storage.StorageError):  # reading needs no folder; writing says why
+            storage.private_dir(self.path.parent)
         self._read()  # detect corruption now, so the warning is available at once
 
     # -- profiles ---------------------------------------------------------------------------
@@ -168,7 +174,7 @@ class ProfileStore:
         name = check_profile_name(profile.name)
         api_url = validate_api_url(profile.api_url or DEFAULT_API_URL)
         _refuse_secret_looking_extras(profile.extra)
-        with self._lock:
+        with self._locked():
             data = self._read()
             profiles = self._profiles(data)
             old_name = (rename_from or "").strip() or name
@@ -188,7 +194,7 @@ class ProfileStore:
 
     def remove(self, name: str) -> bool:
         """Delete a profile (not its secrets: see ``SecretStore.delete_secrets``)."""
-        with self._lock:
+        with self._locked():
             data = self._read()
             profiles = self._profiles(data)
             kept = [p for p in profiles if p.name != name]
@@ -207,7 +213,7 @@ class ProfileStore:
         return name if isinstance(name, str) and name in self.names() else None
 
     def set_default(self, name: str | None) -> None:
-        with self._lock:
+        with self._locked():
             data = self._read()
             if name is not None and name not in [p.name for p in self._profiles(data)]:
                 raise ConfigError(f"There is no profile named {name!r} to make the default.")
@@ -228,12 +234,31 @@ class ProfileStore:
         if key.strip().lower() in _SECRET_LOOKING_KEYS:
             raise ConfigError(f"{key!r} looks like a secret; secrets belong in the keyring.")
         json.dumps(value)  # fail here, not halfway through writing the file
-        with self._lock:
+        with self._locked():
             data = self._read()
             data["preferences"][key] = value
             self._write(data)
 
     # -- file handling ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This thread and every other process: no one else reads-modifies-writes meanwhile."""
+        with self._lock:
+            if self._file_locked:
+                self._file_locked += 1
+                try:
+                    yield
+                finally:
+                    self._file_locked -= 1
+                return
+            storage.private_dir(self.path.parent)
+            with storage.file_lock(self.path.with_name(self.path.name + ".lock")):
+                self._file_locked = 1
+                try:
+                    yield
+                finally:
+                    self._file_locked = 0
 
     @staticmethod
     def _profiles(data: dict[str, Any]) -> list[Profile]:
@@ -249,18 +274,47 @@ class ProfileStore:
         with self._lock:
             try:
                 text = self.path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                return _empty_settings()
+            except (FileNotFoundError, NotADirectoryError):
+                return _empty_settings()  # no file, or no folder for one: nothing stored yet
             except OSError as exc:
                 raise ConfigError(f"Cannot read the settings file {self.path}: {exc.strerror}.") from exc
             try:
-                raw = json.loads(text)
-                if not isinstance(raw, dict):
-                    raise ValueError("not a JSON object")
+                return self._clean(_parse_settings(text))
             except ValueError as exc:
-                self._set_aside_corrupt_file(str(exc))
+                return self._recover(str(exc))
+
+    def _recover(self, reason: str) -> dict[str, Any]:
+        """Keep the damaged file beside it (dated) and go on with the last good copy, if any."""
+        with self._locked():
+            try:  # another process may have recovered it meanwhile
+                return self._clean(_parse_settings(self.path.read_text(encoding="utf-8")))
+            except FileNotFoundError:
                 return _empty_settings()
-            return self._clean(raw)
+            except ValueError:
+                pass
+            damaged = storage.set_aside(self.path)
+            try:
+                good = _parse_settings(self.backup_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                good = None
+            if good is None:
+                self.load_warning = (
+                    f"The settings file {self.path} was damaged ({reason}) and there is no good copy to "
+                    f"restore. The damaged file was kept as {damaged}; OpDial started with no profiles. "
+                    "Secrets in the keyring are untouched."
+                )
+                storage.notice(self.load_warning)
+                return _empty_settings()
+            data = self._clean(good)
+            self._write(data)
+            names = ", ".join(p["name"] for p in data["profiles"]) or "none"
+            self.load_warning = (
+                f"The settings file {self.path} was damaged ({reason}). The damaged file was kept as "
+                f"{damaged}, and the last good copy was restored (profiles: {names}). Changes made "
+                "after that copy was saved may be missing."
+            )
+            storage.notice(self.load_warning)
+            return data
 
     def _clean(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Keep what is usable; note entries that had to be skipped."""
@@ -283,45 +337,43 @@ class ProfileStore:
             data["preferences"] = raw["preferences"]
         return data
 
-    def _set_aside_corrupt_file(self, reason: str) -> None:
-        backup = _free_backup_path(self.path)
-        try:
-            os.replace(self.path, backup)
-        except OSError:
-            shutil.copy2(self.path, backup)
-        self.load_warning = (
-            f"The settings file was damaged ({reason}); a copy was kept at {backup} and OpDial "
-            "started with no profiles. Secrets in the keyring are untouched."
-        )
-
     def _write(self, data: dict[str, Any]) -> None:
+        """The settings, then the same text as the backup (each atomic, 0600). StorageError if not."""
         data["version"] = SETTINGS_VERSION
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        storage.private_dir(self.path.parent)
+        for target in (self.path, self.backup_path):
+            try:
+                _write_atomically(target, text)
+            except OSError as exc:
+                if isinstance(exc, storage.StorageError):
+                    raise
+                raise storage.storage_error("save the settings file", target, exc) from exc
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _parse_settings(text: str) -> dict[str, Any]:
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    return raw
 
 
 def _empty_settings() -> dict[str, Any]:
     return {"version": SETTINGS_VERSION, "default_profile": None, "profiles": [], "preferences": {}}
-
-
-def _free_backup_path(path: Path) -> Path:
-    candidate = path.with_name(path.name + ".bak")
-    number = 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}.bak.{number}")
-        number += 1
-    return candidate
 
 
 def _refuse_secret_looking_extras(extra: Mapping[str, Any]) -> None:
@@ -482,19 +534,31 @@ class SecretStore:
 
     @property
     def backend(self) -> KeyringBackend:
+        """The backend in use; KeyringUnavailable (with the reason) when it fails to start."""
         with self._lock:
             if self._backend is None:
-                chosen = self._given if self._given is not None else _default_keyring()
-                self._backend = _unwrap(chosen)
+                try:
+                    chosen = self._given if self._given is not None else _default_keyring()
+                    self._backend = _unwrap(chosen)
+                except Exception as exc:  # a broken backend or keyringrc raises anything on start
+                    raise _start_failure(exc) from exc
             return self._backend
 
     def backend_name(self) -> str:
-        return describe_backend(self.backend)
+        try:
+            return describe_backend(self.backend)
+        except KeyringUnavailable:
+            return _UNUSABLE_BACKEND_NAMES["keyring.backends.fail.Keyring"]
 
     def status(self) -> KeyringStatus:
         """Whether secrets can be stored, and in what (checked once; errors later are wrapped)."""
         if self._status is None:
-            self._status = self._check(self.backend)
+            try:
+                self._status = self._check(self.backend)
+            except KeyringUnavailable as exc:
+                self._status = KeyringStatus(False, self.backend_name(), str(exc))
+            except Exception as exc:  # a backend that starts but then fails its own checks
+                self._status = KeyringStatus(False, self.backend_name(), str(_start_failure(exc)))
         return self._status
 
     def _check(self, backend: KeyringBackend) -> KeyringStatus:
@@ -579,6 +643,15 @@ class SecretStore:
 
 def _username(profile: str, kind: Literal["api_key", "secret_token"] | str) -> str:
     return f"{profile}/{kind}"
+
+
+def _start_failure(exc: Exception) -> KeyringUnavailable:
+    reason = str(exc).strip() or type(exc).__name__
+    return KeyringUnavailable(
+        f"The keyring could not be started ({type(exc).__name__}: {reason}), so OpDial cannot read or "
+        f"store secrets. {_how_to_fix()} Check the keyring configuration (PYTHON_KEYRING_BACKEND, "
+        "keyringrc.cfg) if one was set."
+    )
 
 
 def _wrap(exc: Exception) -> KeyringUnavailable:

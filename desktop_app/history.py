@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import get_args
 
-from desktop_app import config
+from desktop_app import config, storage
 from desktop_app.api.models import CallKind, CallRequest, Outcome, OutcomeStatus
 from desktop_app.csv_cells import csv_cell as _csv_cell
 
@@ -209,40 +209,16 @@ class History:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else config.history_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, timeout=10.0, isolation_level=None
+        # Private (0600), a damaged file moved aside with a notice, StorageError when it cannot be written.
+        self._db: sqlite3.Connection | None = storage.open_sqlite(
+            self.path,
+            _set_up,
+            what="The call history",
+            check_same_thread=False,
+            timeout=10.0,
+            isolation_level=None,
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._migrate()
-
-    # -- writing ----------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        """Bring an older database to this schema; duplicate reference_id rows are merged into one."""
-        db = self._conn()
-        if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
-            return
-        with self._lock:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                present = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
-                for name, declaration in _ADDED_COLUMNS.items():
-                    if name not in present:
-                        db.execute(f"ALTER TABLE calls ADD COLUMN {name} {declaration}")
-                db.execute(_MERGE_DUPLICATES.split(";")[0])
-                db.execute(_MERGE_DUPLICATES.split(";")[1])
-                db.execute("UPDATE calls SET updated = time WHERE updated = ''")
-                db.execute("DROP INDEX IF EXISTS calls_reference")
-                db.execute(_UNIQUE_INDEX)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -315,7 +291,7 @@ class History:
     def export_csv(self, path: Path | str, entries: Iterable[HistoryEntry] | None = None) -> int:
         """Write entries (default: all, newest first) as UTF-8 CSV with a header; returns rows written."""
         chosen = list(entries) if entries is not None else self.entries(limit=None)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with storage.private_open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             for entry in chosen:
@@ -340,6 +316,35 @@ class History:
         if self._db is None:
             raise RuntimeError("the history database is closed")
         return self._db
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(_SCHEMA)
+    _migrate(db)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an older database to this schema; duplicate reference_id rows are merged into one."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        present = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+        for name, declaration in _ADDED_COLUMNS.items():
+            if name not in present:
+                db.execute(f"ALTER TABLE calls ADD COLUMN {name} {declaration}")
+        db.execute(_MERGE_DUPLICATES.split(";")[0])
+        db.execute(_MERGE_DUPLICATES.split(";")[1])
+        db.execute("UPDATE calls SET updated = time WHERE updated = ''")
+        db.execute("DROP INDEX IF EXISTS calls_reference")
+        db.execute(_UNIQUE_INDEX)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _entry(row: tuple) -> HistoryEntry:

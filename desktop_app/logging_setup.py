@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 from pathlib import Path
 
-from desktop_app import config
+from desktop_app import config, storage
 from desktop_app.api.redaction import MASK, Redactor, register_secret
 
 LOG_FILE_NAME = "opdial.log"
@@ -93,22 +94,50 @@ def log_file() -> Path:
     return config.log_dir() / LOG_FILE_NAME
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens — the first and each one after a rotation — is 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        return storage.private_open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors)
+
+
+def _file_handler() -> tuple[logging.Handler, Path] | str:
+    """The log file's handler and path, or the reason there can be none (then: stderr)."""
+    try:
+        path = log_file()
+        return PrivateRotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        ), path
+    except OSError as exc:
+        return str(exc) if isinstance(exc, storage.StorageError) else f"cannot open the log file: {exc}"
+
+
 def setup_logging(level: int = logging.INFO, *, to_stderr: bool = False) -> Path:
-    """Install the rotating file handler on the root logger (idempotent). Returns the log path."""
-    path = log_file()
+    """Install the rotating file handler on the root logger (idempotent). Returns the log path.
+
+    When the log folder or file cannot be written (a file in its place, a full disk), logging
+    goes to stderr instead, after one line saying why; nothing else fails because of it.
+    """
     root = logging.getLogger()
+    made = _file_handler()
+    path = made[1] if isinstance(made, tuple) else Path(LOG_FILE_NAME)
     for handler in list(root.handlers):
         if getattr(handler, "_opdial", False):
-            if Path(getattr(handler, "baseFilename", "")) == path:
+            if isinstance(made, tuple) and Path(getattr(handler, "baseFilename", "")) == path:
+                made[0].close()
                 return path
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-    )
-    handlers: list[logging.Handler] = [file_handler]
-    if to_stderr:
-        handlers.append(logging.StreamHandler())
+    handlers: list[logging.Handler] = []
+    if isinstance(made, tuple):
+        handlers.append(made[0])
+    else:
+        sys.stderr.write(f"OpDial: logging to the terminal instead of a file: {made}\n")
+    if to_stderr or not isinstance(made, tuple):
+        stream = logging.StreamHandler()
+        if not to_stderr:
+            stream.setLevel(logging.WARNING)  # a stand-in for the file: problems only, not every call
+        handlers.append(stream)
     for handler in handlers:
         handler._opdial = True  # type: ignore[attr-defined]
         handler.addFilter(RedactingFilter())

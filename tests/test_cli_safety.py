@@ -44,26 +44,29 @@ def history_file(data_dir: Path) -> Path:
 # -- item 6: everything the call writes is opened before sending ------------------------------
 
 
-def test_a_damaged_history_file_stops_the_call_before_anything_is_sent(
+def test_a_damaged_history_file_is_set_aside_before_the_call_and_the_call_is_kept(
     capsys, env_account, isolated_data_dir
 ):
     path = history_file(isolated_data_dir)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not a database\x00\xff" * 200)
-    code, _, err = run(capsys, "call", "ivr", "--to", CUSTOMER)
-    assert code == 2
-    assert "call history" in err and "nothing was sent" in err and str(path) in err
-    assert env_account.received == []
+    code, out, err = run(capsys, "call", "ivr", "--to", CUSTOMER)
+    assert code == 0 and "Queued" in out
+    assert "damaged" in err and "kept as" in err
+    assert len(env_account.received) == 1
+    assert [p.name for p in path.parent.glob("history.sqlite3.damaged-*")]
+    with History(path) as history:
+        assert [e.customer for e in history.entries()] == [CUSTOMER]
 
 
-def test_a_damaged_history_file_is_one_json_error_object(capsys, env_account, isolated_data_dir):
+def test_a_damaged_history_file_still_gives_one_json_object(capsys, env_account, isolated_data_dir):
     path = history_file(isolated_data_dir)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage" * 500)
-    code, out, _ = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
+    code, out, err = run(capsys, "--json", "call", "ivr", "--to", CUSTOMER)
     data = strict_json.loads(out)
-    assert code == 2 and data["outcome"] == "error" and data["error"]["code"] == "storage"
-    assert env_account.received == []
+    assert code == 0 and data["outcome"] == "accepted" and "damaged" in err
+    assert len(env_account.received) == 1
 
 
 def test_a_data_folder_that_cannot_be_created_stops_the_call_before_sending(
@@ -76,24 +79,24 @@ def test_a_data_folder_that_cannot_be_created_stops_the_call_before_sending(
     assert env_account.received == []
 
 
-def test_a_log_that_cannot_be_written_stops_the_call_but_not_the_number_check(
+def test_a_log_that_cannot_be_written_goes_to_the_terminal_and_loses_nothing(
     capsys, env_account, isolated_data_dir
 ):
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     (isolated_data_dir / "logs").write_text("a file where the log folder should be")
-    code, _, err = run(capsys, "call", "ivr", "--to", CUSTOMER)
-    assert code == 2 and "log" in err and "nothing was sent" in err
-    assert env_account.received == []
+    code, out, err = run(capsys, "call", "ivr", "--to", CUSTOMER)
+    assert code == 0 and "Queued" in out and "logging to the terminal" in err
+    assert len(env_account.received) == 1
     code, out, _ = run(capsys, "--json", "number", "098765 43210")
     assert code == 0 and strict_json.loads(out)["e164"] == CUSTOMER
 
 
-def test_history_commands_say_the_database_is_damaged_instead_of_a_traceback(capsys, isolated_data_dir):
+def test_history_commands_say_the_database_was_damaged_instead_of_a_traceback(capsys, isolated_data_dir):
     path = history_file(isolated_data_dir)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x00garbage" * 300)
     code, _, err = run(capsys, "history")
-    assert code == 2 and "call history" in err
+    assert code == 0 and "call history" in err.lower() and "damaged" in err
 
 
 # Fault injection, said plainly: a real database cannot be made to fail *only after* the request went

@@ -175,17 +175,20 @@ def test_preferences_share_the_settings_file(store: ProfileStore) -> None:
 def test_writes_are_atomic_and_leave_no_temporary_files(store: ProfileStore) -> None:
     for i in range(5):
         store.save(acme(name=f"P{i}"))
-    assert [p.name for p in store.path.parent.iterdir()] == ["settings.json"]
+    names = sorted(p.name for p in store.path.parent.iterdir())
+    assert names == ["settings.json", "settings.json.backup", "settings.json.lock"]
 
 
-def test_a_corrupt_settings_file_is_kept_aside_and_the_store_starts_empty(store: ProfileStore) -> None:
+def test_a_corrupt_settings_file_without_a_good_copy_is_kept_aside_and_the_store_starts_empty(
+    store: ProfileStore,
+) -> None:
     store.path.write_text('{"profiles": [{"name": "Acme"', encoding="utf-8")
     damaged = ProfileStore()
     assert damaged.list() == []
     assert damaged.load_warning and "damaged" in damaged.load_warning
-    backup = store.path.with_name("settings.json.bak")
-    assert backup.read_text(encoding="utf-8") == '{"profiles": [{"name": "Acme"'
-    assert str(backup) in damaged.load_warning
+    [kept] = store.path.parent.glob("settings.json.damaged-*")
+    assert kept.read_text(encoding="utf-8") == '{"profiles": [{"name": "Acme"'
+    assert str(kept) in damaged.load_warning
     damaged.save(acme())
     assert ProfileStore().names() == ["Acme"]
     assert ProfileStore().load_warning is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from desktop_app import storage
 from desktop_app.campaigns.importer import RawRow, extract, guess_columns, read_file
 from desktop_app.csv_cells import csv_cell
 from desktop_app.numbers import NumberError, normalise_fast
@@ -159,7 +160,7 @@ def export_rejected_csv(rows: Iterable[RejectedRow], path: str | Path) -> int:
     Cells that a spreadsheet would run as a formula are defused (``csv_cells``).
     """
     count = 0
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
+    with storage.private_open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=REJECTED_COLUMNS)
         writer.writeheader()
         for row in rejected_as_dicts(rows):

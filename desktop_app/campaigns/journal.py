@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from desktop_app import storage
 from desktop_app.api.models import new_reference_id
 from desktop_app.campaigns.checker import CheckResult, RejectedRow
 from desktop_app.campaigns.policy import (
@@ -215,10 +216,7 @@ class Journal:
             raise JournalError(f"No campaign journal at {path}.")
         self.path = path
         self.id = path.stem
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
-        self._db.executescript(_SCHEMA)
+        self._db = _open_db(path)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -280,6 +278,9 @@ class Journal:
         directory = directory or campaigns_dir()
         path = directory / f"{campaign_id}.sqlite3"
         if not path.is_file():
+            damaged = _damaged_copies(directory, campaign_id)
+            if damaged:
+                raise JournalError(_damaged_words(campaign_id, damaged[-1]))
             known = ", ".join(list_ids(directory)[-5:]) or "none yet"
             raise JournalError(f"There is no campaign {campaign_id!r} (recent: {known}).")
         return cls(path)
@@ -558,7 +559,7 @@ class Journal:
             "updated_at",
         )
         count = 0
-        with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
+        with storage.private_open(path, "w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(columns)
             query = (
@@ -609,14 +610,69 @@ def list_ids(directory: Path | None = None) -> list[str]:
 
 
 def list_summaries(directory: Path | None = None) -> list[Summary]:
-    found = []
+    """Every campaign, a damaged one with status 'damaged' (and the words in status_reason)."""
+    directory = directory or campaigns_dir()
+    found: dict[str, Summary] = {}
+    for path in directory.glob("*.sqlite3.damaged-*"):
+        if not path.name.endswith(("-wal", "-shm", "-journal")):
+            campaign_id = path.name.split(".sqlite3.", 1)[0]
+            found[campaign_id] = _damaged_summary(campaign_id, path)
     for campaign_id in list_ids(directory):
         try:
             with Journal.open(campaign_id, directory) as journal:
-                found.append(journal.summary())
-        except (sqlite3.Error, JournalError):
-            continue
-    return found
+                found[campaign_id] = journal.summary()
+        except JournalError as error:
+            aside = _damaged_copies(directory, campaign_id)
+            if aside:
+                found[campaign_id] = _damaged_summary(campaign_id, aside[-1], str(error))
+        except sqlite3.Error:
+            continue  # busy or locked right now: listed next time
+    return [found[k] for k in sorted(found)]
+
+
+# -- damaged journals (moved aside, never started afresh: that would dial the list again) --------
+
+DAMAGED = "damaged"
+
+
+def _open_db(path: Path) -> sqlite3.Connection:
+    try:
+        return storage.open_sqlite(
+            path,
+            _set_up,
+            what="A campaign journal",
+            fresh_if_damaged=False,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+        )
+    except storage.DamagedStoreError as error:
+        raise JournalError(_damaged_words(path.stem, error.aside, error.reason)) from error
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
+    db.executescript(_SCHEMA)
+
+
+def _damaged_copies(directory: Path, campaign_id: str) -> list[Path]:
+    copies = directory.glob(f"{campaign_id}.sqlite3.damaged-*")
+    return sorted(p for p in copies if not p.name.endswith(("-wal", "-shm", "-journal")))
+
+
+def _damaged_words(campaign_id: str, aside: Path, reason: str = "") -> str:
+    why = f" ({reason})" if reason else ""
+    return (
+        f"Campaign {campaign_id} is damaged: its journal could not be read{why} and was kept as {aside}. "
+        "Nothing more is dialled from it. Check History for the calls it placed, then import the rows "
+        "still to call as a new campaign."
+    )
+
+
+def _damaged_summary(campaign_id: str, aside: Path, words: str = "") -> Summary:
+    reason = {"title": "damaged", "detail": words or _damaged_words(campaign_id, aside), "path": str(aside)}
+    return Summary(id=campaign_id, status=DAMAGED, status_reason=reason)
 
 
 class RunLock:
@@ -627,7 +683,7 @@ class RunLock:
         self._file: Any = None
 
     def acquire(self) -> None:
-        handle = self.path.open("a+")
+        handle = storage.private_open(self.path, "a+")
         try:
             _lock_patiently(handle)
         except OSError as exc:

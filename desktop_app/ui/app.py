@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop_app import APP_NAME, APP_ORG, __version__
 
@@ -146,6 +146,31 @@ def deliver_intake(window, text: str) -> None:
     _intake_handler(window, text)
 
 
+def storage_problem_dialog(message: str) -> QMessageBox:
+    """OpDial cannot keep its files: say what and where, instead of no window at all."""
+    box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} cannot start", message)
+    box.setInformativeText(
+        f"{APP_NAME} keeps its settings, call history and log in that folder and cannot work without it."
+    )
+    box.setAccessibleName("OpDial cannot save its data")
+    return box
+
+
+def show_storage_notices(parent: QWidget | None = None) -> QMessageBox | None:
+    """Damaged files found at start (set aside and recovered): one dialog that says what happened."""
+    from desktop_app.storage import take_notices
+
+    notices = take_notices()
+    if not notices:
+        return None
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, f"{APP_NAME} repaired damaged files", "\n\n".join(notices), parent=parent
+    )
+    box.setAccessibleName("Damaged files were repaired")
+    box.open()
+    return box
+
+
 def _make_launcher():
     """The launcher: single instance, tray, links."""
     from desktop_app.ui.launcher import Launcher
@@ -161,7 +186,14 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     app = create_app(argv, options)
     if launcher is not None:
         launcher.install_early(app)  # macOS may deliver a clicked link before the window exists
-    window = create_window(options)
+    from desktop_app.storage import StorageError
+
+    try:
+        window = create_window(options)
+    except StorageError as error:  # no window without somewhere to keep history and settings
+        log.error("cannot start: %s", error)
+        storage_problem_dialog(str(error)).exec()
+        return 2
     hooks = [*STARTUP_HOOKS, *([launcher.attach] if launcher is not None else [])]
     for hook in hooks:
         if hook(app, window, options) is False:
@@ -170,6 +202,7 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     if launcher is None or not launcher.starts_hidden(options):
         window.show()
         window.focus_number()
+    QTimer.singleShot(0, lambda: show_storage_notices(window))
     if options.link:
         link = options.link
         QTimer.singleShot(0, lambda: deliver_intake(window, link))

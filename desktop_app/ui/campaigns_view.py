@@ -731,8 +731,12 @@ class CampaignsView(QWidget):
         if self.running and campaign_id != self.current_id:
             self.status.setText("Another campaign is running: pause it before opening a different one.")
             return
-        with Journal.open(campaign_id) as journal:
-            summary, settings, path = journal.summary(), journal.settings, journal.path
+        try:
+            with Journal.open(campaign_id) as journal:
+                summary, settings, path = journal.summary(), journal.settings, journal.path
+        except jr.JournalError as error:  # e.g. a damaged journal, set aside: say so, do not crash
+            self.status.setText(str(error))
+            return
         self.current_id = campaign_id
         self.title.setText(f"<b>Campaign {campaign_id}</b> — {Path(settings.source).name or 'pasted list'}")
         self.run_settings.show_settings(settings)

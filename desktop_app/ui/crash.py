@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.logging_setup import log_file, redact
+from desktop_app.storage import StorageError
 
 log = logging.getLogger("opdial.crash")
 
@@ -36,6 +38,13 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     text = "".join(traceback.format_exception(exc_type, exc, tb))
     header = f"{APP_NAME} {__version__} on Python {sys.version.split()[0]} ({sys.platform})\n\n"
     return redact(header + text)
+
+
+def _where_the_log_is() -> str:
+    try:
+        return f"The full log is in:\n{log_file()}"
+    except OSError as exc:  # the log folder itself may be the problem
+        return f"There is no log file: {exc}"
 
 
 class CrashDialog(QDialog):
@@ -47,7 +56,7 @@ class CrashDialog(QDialog):
         intro = QLabel(
             "OpDial hit an unexpected error. Your call history is safe. You can keep working; if it "
             "happens again, copy the details below and send them to whoever supports OpDial. "
-            f"Secrets are masked. The full log is in:\n{log_file()}"
+            f"Secrets are masked. {_where_the_log_is()}"
         )
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -84,6 +93,9 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException, tb: Trac
     if issubclass(exc_type, KeyboardInterrupt):
         QApplication.quit()
         return
+    if issubclass(exc_type, StorageError) and QApplication.instance() is not None and not _showing:
+        _show_storage_problem(str(exc))  # a full disk, a folder gone: words, not a traceback
+        return
     report = crash_report(exc_type, exc, tb)
     log.error("unexpected exception\n%s", report)
     if QApplication.instance() is None or _showing:
@@ -93,6 +105,20 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException, tb: Trac
     try:
         dialog = CrashDialog(report, QApplication.activeWindow())
         dialog.exec()
+    finally:
+        _showing = False
+
+
+def _show_storage_problem(message: str) -> None:
+    global _showing
+    log.error("storage problem: %s", message)
+    _showing = True
+    try:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, f"{APP_NAME} cannot save", message, parent=QApplication.activeWindow()
+        )
+        box.setAccessibleName("OpDial cannot save")
+        box.exec()
     finally:
         _showing = False
 
