@@ -14,11 +14,12 @@ import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from desktop_app import cli
 from desktop_app.api.client import MAX_RESPONSE_BYTES, ObdClient, Timeouts, make_http_client
-from desktop_app.api.models import Account, CallKind, CallRequest
+from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
 from desktop_app.api.urls import UnsafeUrlError, is_loopback_host, validate_api_url
 from desktop_app.credentials import ConfigError
 from desktop_app.credentials import validate_api_url as profile_validate_api_url
@@ -44,8 +45,9 @@ class LoopbackServer:
     """A tiny threaded TCP server on 127.0.0.1: reads one HTTP request per connection, records it,
     then lets ``handler`` answer (or misbehave) on the raw socket."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, keep_alive: bool = False) -> None:
         self.handler = handler
+        self.keep_alive = keep_alive  # serve further requests on the same connection
         self.requests: list[bytes] = []
         self.connected = threading.Event()
         self.got_request = threading.Event()
@@ -76,13 +78,16 @@ class LoopbackServer:
             conn.settimeout(HANDS_OFF_S)
             self.connected.set()
             try:
-                request = read_request(conn)
-                if b"\r\n\r\n" not in request:
-                    self.client_went_away.set()  # closed before a whole request (e.g. TLS hello)
-                    return
-                self.requests.append(request)
-                self.got_request.set()
-                self.handler(conn, request)
+                while True:
+                    request = read_request(conn)
+                    if b"\r\n\r\n" not in request:
+                        self.client_went_away.set()  # closed before a whole request (or a TLS hello)
+                        return
+                    self.requests.append(request)
+                    self.got_request.set()
+                    self.handler(conn, request)
+                    if not self.keep_alive:
+                        return
             except OSError:
                 self.client_went_away.set()
 
@@ -233,6 +238,40 @@ def test_cancel_during_the_tls_handshake_sent_nothing_and_nothing_follows(serve)
     assert "before anything was sent" in outcome.problem.raw
     assert server.client_went_away.wait(HANDS_OFF_S / 2)  # the connection is cut, too
     assert server.requests == []  # and no request follows later
+
+
+def test_an_attempt_cancelled_while_waiting_for_a_connection_never_sends_later(serve):
+    # A shared client with one pooled connection, held by another call: the cancelled call's
+    # attempt is still queued for it when cancelled, and must not send once the connection frees up.
+    release = threading.Event()
+
+    def held(conn: socket.socket, _request: bytes) -> None:
+        release.wait(HANDS_OFF_S)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ACCEPTED) + ACCEPTED)
+
+    server = LoopbackServer(held, keep_alive=True)
+    http = httpx.Client(limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+    try:
+        client = ObdClient(account_for(server.url), http=http, max_attempts=1)
+        first: list[Outcome] = []
+        holder = threading.Thread(target=lambda: first.append(client.place_call(ivr_call("ref-a"))))
+        holder.start()
+        assert server.got_request.wait(HANDS_OFF_S)
+        cancel = threading.Event()
+        threading.Timer(0.3, cancel.set).start()
+        second = client.place_call(ivr_call("ref-b"), cancel)
+        assert (second.problem.code, second.may_have_been_sent) == ("cancelled", False)
+        release.set()
+        holder.join(HANDS_OFF_S)
+        for thread in threading.enumerate():  # the cancelled attempt's own thread, left behind
+            if thread.name == "opdial-call-ref-b":
+                thread.join(HANDS_OFF_S)
+        assert first and first[0].accepted
+        assert len(server.requests) == 1 and b"ref-a" in server.requests[0]
+    finally:
+        http.close()
+        release.set()
+        server.close()
 
 
 # -- gateway errors are unknown, MyOperator's refusals are not --------------------------------------
