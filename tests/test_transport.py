@@ -386,6 +386,13 @@ def test_no_proxy_still_applies_to_https(proxy, monkeypatch):
     assert outcome.problem.code == "network" and proxy.requests == []  # a DNS failure, direct
 
 
+def test_a_socks_proxy_in_the_environment_does_not_stop_the_demo(monkeypatch, sandbox):
+    # httpx cannot use SOCKS without an extra OpDial does not ship; building the client used to raise.
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1")
+    with ObdClient(sandbox.account) as client:
+        assert client.place_call(ivr_call()).accepted
+
+
 # -- bounded memory on hostile answers -----------------------------------------------------------
 
 

@@ -88,15 +88,20 @@ def make_http_client(timeouts: Timeouts | None = None) -> httpx.Client:
     cut it at the deadline or on cancel, and a stale pooled connection never turns a call into an
     unknown outcome. Calls are seconds apart; the extra handshake does not matter.
     """
-    return httpx.Client(
-        timeout=(timeouts or Timeouts()).httpx(),
-        verify=_ssl_context(),
-        trust_env=True,
-        mounts=_DIRECT,
-        follow_redirects=False,
-        limits=httpx.Limits(max_keepalive_connections=0),
-        headers={"User-Agent": f"{APP_NAME}/{__version__}", "Accept-Encoding": _ACCEPT_ENCODING},
-    )
+    options: dict[str, Any] = {
+        "timeout": (timeouts or Timeouts()).httpx(),
+        "verify": _ssl_context(),
+        "trust_env": True,
+        "mounts": _DIRECT,
+        "follow_redirects": False,
+        "limits": httpx.Limits(max_keepalive_connections=0),
+        "headers": {"User-Agent": f"{APP_NAME}/{__version__}", "Accept-Encoding": _ACCEPT_ENCODING},
+    }
+    try:
+        return httpx.Client(**options)
+    except ImportError:  # a socks5:// proxy in the environment: httpx's SOCKS extra is not shipped
+        log.warning("The environment names a SOCKS proxy, which OpDial cannot use; connecting directly")
+        return httpx.Client(**{**options, "trust_env": False})
 
 
 @dataclass
