@@ -158,6 +158,11 @@ class _InFlight:
                     raise _Stopped
                 self._sending = True
 
+    @property
+    def sending(self) -> bool:
+        with self._lock:
+            return self._sending
+
     def finish(self, attempt: _Attempt) -> None:
         with self._lock:
             if not self._stopped:
@@ -328,8 +333,8 @@ class ObdClient:
     def _attempt(
         self, body: bytes, headers: dict[str, str], request: CallRequest, cancel: threading.Event
     ) -> _Attempt:
-        """One attempt on its own thread, while this thread watches the deadline and ``cancel``:
-        either cuts the attempt's connection and returns at once, whatever the server does."""
+        """One attempt on its own thread, while this thread watches the deadline and ``cancel``; at
+        either, it cuts the attempt's connection and returns at once, whatever the server does."""
         flight = _InFlight()
         worker = threading.Thread(
             target=self._work,
@@ -362,7 +367,8 @@ class ObdClient:
         try:
             attempt = self._send_once(body, headers, request, flight)
         except Exception as exc:  # a cut connection may surface as any error; the waiter decides
-            attempt = _Attempt(problem=catalogue.classify_exception(exc, self.redactor))
+            problem = catalogue.classify_exception(exc, self.redactor)
+            attempt = _Attempt(problem=problem, may_have_been_sent=flight.sending)
         flight.finish(attempt)
 
     def _send_once(
@@ -380,7 +386,8 @@ class ObdClient:
             log.warning("Call %s: %s", request.reference_id, self.redactor.text(repr(exc)))
             return _Attempt(
                 problem=catalogue.classify_exception(exc, self.redactor),
-                may_have_been_sent=catalogue.was_sent(exc),
+                # Before the request started going out nothing can have been sent, whatever failed.
+                may_have_been_sent=catalogue.was_sent(exc) and flight.sending,
             )
         if not isinstance(raw, bytes):
             log.warning("Call %s: HTTP %s %s", request.reference_id, status, raw)
