@@ -5,6 +5,7 @@ must never see a secret, gzip bombs and oversized answers, and URLs that are not
 
 from __future__ import annotations
 
+import _thread
 import gzip
 import json
 import socket
@@ -171,12 +172,12 @@ def test_a_trickling_server_is_cut_at_the_attempt_deadline(serve, handler):
     started = time.monotonic()
     with ObdClient(account_for(server.url), timeouts=timeouts, max_attempts=1) as client:
         outcome = client.place_call(ivr_call())
-    assert time.monotonic() - started < HANDS_OFF_S / 2  # generous: the point is that it ends
+        # The connection itself is cut, not left trickling behind the returned outcome.
+        assert server.client_went_away.wait(HANDS_OFF_S / 2)
+    assert time.monotonic() - started < HANDS_OFF_S  # generous: the point is that it ends
     assert (outcome.status, outcome.problem.code) == ("failed", "timeout")
     assert outcome.may_have_been_sent and outcome.unknown  # the request had gone out
     assert "1 s" in outcome.problem.raw
-    # The connection itself is cut, not left trickling behind the returned outcome.
-    assert server.client_went_away.wait(HANDS_OFF_S / 2)
 
 
 def test_the_deadline_is_thirty_seconds_unless_configured():
@@ -213,14 +214,29 @@ def test_cancel_aborts_the_attempt_in_flight_with_an_unknown_outcome(serve):
     timeouts = Timeouts(connect=2, read=10, attempt=60)
     with ObdClient(account_for(server.url), timeouts=timeouts, max_attempts=3) as client:
         outcome = client.place_call(ivr_call(), cancel)
-    returned = time.monotonic()
+        returned = time.monotonic()
+        assert server.client_went_away.wait(HANDS_OFF_S / 2)  # cut, not left to trickle
     assert "cancelled" in marks
     assert returned - marks["cancelled"] < 5.0  # generous; without the fix: the whole trickle (20 s)
     assert (outcome.status, outcome.problem.code) == ("failed", "cancelled")
     assert outcome.may_have_been_sent and outcome.unknown
     assert "may have reached" in outcome.problem.raw
     assert len(server.requests) == 1  # cancel never starts another attempt
-    assert server.client_went_away.wait(HANDS_OFF_S / 2)
+
+
+def test_ctrl_c_while_waiting_cuts_the_attempt_instead_of_leaving_it_running(serve):
+    server = serve(trickle)
+
+    def interrupt() -> None:
+        if server.got_request.wait(HANDS_OFF_S):
+            _thread.interrupt_main()  # what Ctrl+C does to the CLI's main thread
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    timeouts = Timeouts(connect=2, read=10, attempt=60)
+    with ObdClient(account_for(server.url), timeouts=timeouts) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.place_call(ivr_call())
+        assert server.client_went_away.wait(HANDS_OFF_S / 2)  # cut before the client is closed
 
 
 def test_cancel_during_the_tls_handshake_sent_nothing_and_nothing_follows(serve):
@@ -232,11 +248,11 @@ def test_cancel_during_the_tls_handshake_sent_nothing_and_nothing_follows(serve)
     timeouts = Timeouts(connect=30, read=10, attempt=60)
     with ObdClient(account_for(url), timeouts=timeouts) as client:
         outcome = client.place_call(ivr_call(), cancel)
+        assert server.client_went_away.wait(HANDS_OFF_S / 2)  # the handshake is cut, too
     assert time.monotonic() - marks["cancelled"] < 5.0
     assert (outcome.status, outcome.problem.code) == ("failed", "cancelled")
     assert not outcome.may_have_been_sent and not outcome.unknown
     assert "before anything was sent" in outcome.problem.raw
-    assert server.client_went_away.wait(HANDS_OFF_S / 2)  # the connection is cut, too
     assert server.requests == []  # and no request follows later
 
 
