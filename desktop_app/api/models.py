@@ -137,7 +137,9 @@ class Outcome:
     """What happened to one call, whatever path it took.
 
     accepted: MyOperator queued it (``unique_id``); rejected: the API answered with a refusal;
-    failed: no usable answer (network, timeout, garbage), so the outcome is unknown.
+    failed: no usable answer (network, timeout, garbage, a gateway error, cancelled). A failed call is
+    ``unknown`` unless nothing can have reached MyOperator (``may_have_been_sent`` False: connection
+    refused, DNS, TLS, cancelled before sending), when a new call is safe.
     """
 
     status: OutcomeStatus
@@ -149,6 +151,12 @@ class Outcome:
     attempts: int = 1
     confirmed_by_duplicate: bool = False
     elapsed_s: float = 0.0
+    may_have_been_sent: bool = True  # some attempt may have reached MyOperator
+
+    @property
+    def unknown(self) -> bool:
+        """No answer says whether MyOperator queued it: a re-send must reuse the reference_id."""
+        return self.status == "failed" and self.may_have_been_sent
 
     @property
     def reference_id(self) -> str:

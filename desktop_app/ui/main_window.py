@@ -818,7 +818,7 @@ class MainWindow(QMainWindow):
         if in_flight:
             log.info("waiting for %d call(s) in flight before closing", len(self.runner.in_flight()))
             self.status_panel.show_cancelling()
-        finished = self.runner.shutdown(timeout_s)
+        finished = self.runner.shutdown(timeout_s, grace_s=timeout_s / 2)  # an answer on its way wins
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()

@@ -107,7 +107,13 @@ class TaskRunner(QObject):
         for task in list(self._tasks):
             task.cancel()
 
-    def shutdown(self, timeout_s: float = 30.0) -> bool:
-        """Cancel everything and wait for the threads; True when all work returned in time."""
+    def shutdown(self, timeout_s: float = 30.0, *, grace_s: float = 0.0) -> bool:
+        """Cancel everything and wait for the threads; True when all work returned in time.
+
+        ``grace_s``: first let work in flight finish uncancelled for up to that long (a call's
+        cancel cuts its attempt, which would turn an answer on its way into an unknown outcome).
+        """
+        if grace_s > 0 and self._pool.waitForDone(int(grace_s * 1000)):
+            return True
         self.cancel_all()
         return self._pool.waitForDone(int(timeout_s * 1000))
