@@ -120,7 +120,8 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------------
 
 # What Qt 6's xcb platform plugin needs at run time, plus the keyring (gnome-keyring on D-Bus).
-# Debian/Ubuntu: the runtime part of the set CI installs and tests with (.ci/linux-packages). Fedora: the same libraries' packages
+# Debian/Ubuntu: the runtime part of the set CI installs and tests with (.ci/linux-packages).
+# Fedora: the same libraries' packages
 # (libxcb holds randr/shape/xinerama/xkb there; dbus-daemon holds dbus-run-session).
 SYSTEM_PACKAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "debian": (

@@ -37,7 +37,7 @@ SUCCESS = {
     "status": "success",
     "code": 200,
     "details": "Request accepted successfully",
-    "unique_id": "transport-test-1",
+    "unique_id": "obd-5501-accepted",
 }
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 OVERSIZED_BYTES = 2_000_000  # twice the client's 1 MB cap; a literal, so a raised cap cannot move it

@@ -147,13 +147,6 @@ VARIANTS: dict[str, dict[str, str]] = {
         "(Try again safely, or --reference-id R --resend in the CLI): MyOperator will not place "
         "it twice.",
     },
-    "server_error.gateway": {
-        "explanation": "MyOperator's gateway answered with an error (HTTP 502, 503 or 504). It may "
-        "have passed the call on before failing, so it is not known whether the call was queued.",
-        "action": "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
-        "(Try again safely, or --reference-id R --resend in the CLI): MyOperator will not place "
-        "it twice.",
-    },
     "timeout.connect": {
         "explanation": "Connecting to MyOperator took too long; the call was not sent.",
         "action": "Check your connection or proxy, then try again.",

@@ -165,8 +165,3 @@ class Outcome:
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
-
-    @property
-    def unknown(self) -> bool:
-        """No answer says whether MyOperator queued it: a re-send must reuse the reference_id."""
-        return self.status == "failed"
