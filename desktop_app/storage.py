@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import logging
 import os
 import sqlite3
@@ -231,7 +232,15 @@ def dated_name(path: Path, label: str = "damaged") -> Path:
 def set_aside(path: Path) -> Path:
     """Move a damaged file (and its SQLite companions) to a dated name beside it; returns the new name."""
     aside = dated_name(path)
-    os.replace(path, aside)
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        # Another thread or process found it damaged first and moved it: that copy is the one.
+        earlier = sorted(path.parent.glob(f"{glob.escape(path.name)}.damaged-*"))
+        earlier = [p for p in earlier if not p.name.endswith(("-wal", "-shm", "-journal"))]
+        if not earlier:
+            raise
+        return earlier[-1]
     for suffix in ("-wal", "-shm", "-journal"):
         companion = path.with_name(path.name + suffix)
         if companion.exists():
@@ -250,20 +259,35 @@ def is_damage(exc: sqlite3.Error) -> bool:
 
 
 def open_sqlite(
-    path: Path, setup: Any, *, what: str, fresh_if_damaged: bool = True, **connect: Any
+    path: Path,
+    setup: Any,
+    *,
+    what: str,
+    fresh_if_damaged: bool = True,
+    must_exist: bool = False,
+    **connect: Any,
 ) -> sqlite3.Connection:
     """Connect to a private SQLite file and run ``setup(conn)`` (pragmas, schema, checks).
 
     A damaged file is moved aside; then either a fresh one is started (with a notice naming
     ``what``) or, with ``fresh_if_damaged=False``, DamagedStoreError says where it was kept. A full
-    disk or unwritable folder raises StorageError.
+    disk or unwritable folder raises StorageError. With ``must_exist``, a file that is not there
+    (never was, or was just set aside by another reader) raises FileNotFoundError instead of being
+    started empty.
     """
     private_dir(path.parent)
     for attempt in (1, 2):
-        create_private(path)
+        if must_exist:
+            _tighten(path, FILE_MODE)
+        else:
+            create_private(path)
         try:
-            db = sqlite3.connect(path, **connect)
+            # mode=rw never creates: a file moved away meanwhile is an error, not a new empty store.
+            target = f"{path.resolve().as_uri()}?mode=rw" if must_exist else path
+            db = sqlite3.connect(target, uri=must_exist, **connect)
         except sqlite3.Error as exc:
+            if must_exist and not path.is_file():
+                raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from exc
             raise _sqlite_storage_error(path, exc) from exc
         try:
             setup(db)

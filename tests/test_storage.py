@@ -4,7 +4,6 @@ full disk, a real tiny file system (skipped where mounting is not permitted)."""
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -21,6 +20,7 @@ from desktop_app.campaigns.journal import Journal
 from desktop_app.credentials import Profile, ProfileStore
 from desktop_app.history import History
 from desktop_app.logging_setup import setup_logging, shutdown_logging
+from tests import strict_json
 from tests.campaign_helpers import make_campaign, numbers
 
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
@@ -75,7 +75,7 @@ def test_every_file_and_folder_of_a_realistic_run_is_private(
         capsys, "--json", "campaign", "run", str(contacts), "--rate", "0", "--calling-window", "any"
     )
     assert code == 0
-    campaign_id = json.loads(out)["id"]
+    campaign_id = strict_json.loads(out)["id"]
     exports = tmp_path / "exports"
     exports.mkdir()
     history_csv, results_csv, left_out_csv = exports / "h.csv", exports / "r.csv", exports / "left.csv"
@@ -220,7 +220,7 @@ def test_commands_that_need_no_storage_still_work_without_a_data_folder(
     code, out, _ = run(capsys, "number", "098765 43210")
     assert code == 0 and "+919876543210" in out
     code, out, _ = run(capsys, "--json", "preview", "call", "ivr", "--to", CUSTOMER)
-    assert code == 0 and json.loads(out)["request"]["body"]
+    assert code == 0 and strict_json.loads(out)["request"]["body"]
     assert sandbox.accepted_calls == []  # a preview sends nothing
 
 
@@ -361,3 +361,33 @@ def test_a_keyring_backend_that_fails_to_start_gets_words_not_a_traceback(
 def replace_url(profile: Profile, url: str) -> Profile:
     profile.api_url = url
     return profile
+
+
+def test_a_damaged_journal_read_by_two_threads_at_once_is_set_aside_once_and_never_restarted_empty(
+    tmp_path,
+) -> None:
+    """The campaign list and the opened campaign may read the same damaged journal together."""
+    import threading
+
+    from desktop_app.campaigns.journal import DamagedJournalError, Journal
+
+    path = tmp_path / "20261206-120000-abcd.sqlite3"
+    errors: list[BaseException] = []
+    for _round in range(20):
+        path.write_bytes(b"garbage " * 500)
+        start = threading.Barrier(2)
+
+        def read(start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                Journal.open(path.stem, tmp_path).close()
+            except BaseException as error:  # collected and checked below
+                errors.append(error)
+
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not path.exists()  # no empty journal was started in its place
+    assert len(errors) == 40 and all(isinstance(e, DamagedJournalError) for e in errors), errors[:3]

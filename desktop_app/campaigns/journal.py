@@ -99,6 +99,10 @@ class JournalError(RuntimeError):
     """The journal cannot be opened or is in use by another run."""
 
 
+class DamagedJournalError(JournalError):
+    """The journal could not be read and was set aside (kept, dated); nothing more is dialled from it."""
+
+
 def utc_stamp(epoch: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -216,7 +220,10 @@ class Journal:
             raise JournalError(f"No campaign journal at {path}.")
         self.path = path
         self.id = path.stem
-        self._db = _open_db(path)
+        try:
+            self._db = _open_db(path, must_exist=not create)
+        except FileNotFoundError:  # set aside as damaged by another reader since the check above
+            raise JournalError(f"No campaign journal at {path}.") from None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -277,13 +284,19 @@ class Journal:
     def open(cls, campaign_id: str, directory: Path | None = None) -> Journal:
         directory = directory or campaigns_dir()
         path = directory / f"{campaign_id}.sqlite3"
-        if not path.is_file():
-            damaged = _damaged_copies(directory, campaign_id)
-            if damaged:
-                raise JournalError(_damaged_words(campaign_id, damaged[-1]))
-            known = ", ".join(list_ids(directory)[-5:]) or "none yet"
-            raise JournalError(f"There is no campaign {campaign_id!r} (recent: {known}).")
-        return cls(path)
+        try:
+            return cls(path)
+        except DamagedJournalError:
+            raise
+        except JournalError:
+            if path.is_file():
+                raise
+        # Gone: never there, or set aside as damaged (perhaps just now, by another thread's read).
+        damaged = _damaged_copies(directory, campaign_id)
+        if damaged:
+            raise DamagedJournalError(_damaged_words(campaign_id, damaged[-1]))
+        known = ", ".join(list_ids(directory)[-5:]) or "none yet"
+        raise JournalError(f"There is no campaign {campaign_id!r} (recent: {known}).")
 
     def close(self) -> None:
         self._db.close()
@@ -635,19 +648,20 @@ def list_summaries(directory: Path | None = None) -> list[Summary]:
 DAMAGED = "damaged"
 
 
-def _open_db(path: Path) -> sqlite3.Connection:
+def _open_db(path: Path, *, must_exist: bool = False) -> sqlite3.Connection:
     try:
         return storage.open_sqlite(
             path,
             _set_up,
             what="A campaign journal",
             fresh_if_damaged=False,
+            must_exist=must_exist,
             isolation_level=None,
             check_same_thread=False,
             timeout=30,
         )
     except storage.DamagedStoreError as error:
-        raise JournalError(_damaged_words(path.stem, error.aside, error.reason)) from error
+        raise DamagedJournalError(_damaged_words(path.stem, error.aside, error.reason)) from error
 
 
 def _set_up(db: sqlite3.Connection) -> None:
