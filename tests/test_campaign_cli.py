@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 from desktop_app.campaigns.journal import Journal, list_ids
 from desktop_app.cli import main
 from tests.campaign_helpers import assert_exactly_once, numbers
+from tests.strict_json import loads as _strict
 
 SUMMARY_KEYS = ["id", "rows", "valid", "invalid", "duplicates", "excluded", "accepted", "rejected"]
 SUMMARY_KEYS += ["failed", "pending"]
@@ -26,15 +26,6 @@ def _list_file(tmp_path: Path, phones: list[str], extra: str = "") -> Path:
     body = "".join(f"Contact {i},{p}\n" for i, p in enumerate(phones))
     path.write_text("Name,Phone\n" + body + extra, encoding="utf-8")
     return path
-
-
-def _strict(text: str) -> object:
-    """json.loads refusing NaN/Infinity: every campaign --json output is strict JSON."""
-
-    def refuse(constant: str) -> object:
-        raise ValueError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> object:

@@ -27,6 +27,7 @@ from desktop_app.campaigns.policy import Backoff
 from desktop_app.campaigns.runner import MAX_RETRY_AFTER_S, UNREACHABLE_AFTER, CampaignRunner
 from desktop_app.cli import main
 from tests.campaign_helpers import FakeClock, assert_exactly_once, make_campaign, numbers, utc
+from tests.strict_json import loads as strict_json
 
 FAST_BACKOFF = Backoff(base_s=0.01, cap_s=0.05)
 REPO = Path(__file__).resolve().parents[1]
@@ -41,15 +42,6 @@ class AsWritten(float):
 
 
 HUGE_RETRY_AFTER = [math.inf, math.nan, 1e20, AsWritten(999999999), 3600.0]
-
-
-def strict_json(text: str) -> object:
-    """json.loads that refuses NaN, Infinity and -Infinity (which Python's json accepts by default)."""
-
-    def refuse(constant: str) -> object:
-        raise ValueError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def _client(account) -> ObdClient:
@@ -328,3 +320,76 @@ def test_status_and_list_say_stopped_after_the_runner_process_is_killed(
     assert f"{campaign_id}  stopped" in capsys.readouterr().out
     assert main(["--json", "campaign", "resume", campaign_id]) == 0
     assert strict_json(capsys.readouterr().out)["accepted"] == 40
+
+
+# -- unreachable: a name that does not resolve, a certificate that fails ------------------------------
+
+
+def _without_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_a_host_name_that_does_not_resolve_pauses_with_every_row_pending(sandbox, monkeypatch) -> None:
+    """DNS failure: nothing can have been sent (``.invalid`` never resolves, RFC 2606)."""
+    _without_proxies(monkeypatch)
+    path = make_campaign(numbers(4), concurrency=1)
+    nowhere = replace(sandbox.account, api_url="https://opdial-test.invalid/obd-api-v1")
+    with _client(nowhere) as client:
+        result = CampaignRunner(path, client, backoff=FAST_BACKOFF).run()
+    assert result.status == "paused"
+    assert result.summary.status_reason["code"] == "unreachable"
+    with Journal(path) as journal:
+        assert [(r.state, r.attempts) for r in journal.rows()] == [("pending", 0)] * 4
+
+
+def test_a_certificate_that_fails_verification_stops_the_campaign_with_every_row_pending(
+    sandbox, monkeypatch
+) -> None:
+    """TLS failure: the handshake failed, so no request (and no secret) left; nothing is in doubt."""
+    import trustme
+
+    from tests.test_transport_security import LoopbackServer, server_context
+
+    _without_proxies(monkeypatch)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    path = make_campaign(numbers(4), concurrency=2)
+    untrusted = trustme.CA()
+    with LoopbackServer(tls=server_context(untrusted, "127.0.0.1")) as server:
+        account = replace(sandbox.account, api_url=server.url)
+        with _client(account) as client:
+            result = CampaignRunner(path, client, backoff=FAST_BACKOFF).run()
+        assert server.received == []
+    assert result.status != "finished"
+    assert (result.summary.status_reason or {}).get("code") == "tls"
+    with Journal(path) as journal:
+        assert [(r.state, r.attempts > 1) for r in journal.rows()] == [("pending", False)] * 4
+    assert result.summary.failed == 0
+
+
+# -- errors written as plain text or HTML ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error_format", ["text", "html"])
+def test_a_lost_reply_confirmed_in_plain_words_is_accepted_once(sandbox, error_format) -> None:
+    """The retry's "Duplicate Reference ID" arrives as text or HTML: still placed once, not refused."""
+    sandbox.config.error_format = error_format
+    path = make_campaign([*numbers(3), "+919000000444"], concurrency=1)
+    with ObdClient(sandbox.account, sleep=lambda s: None) as client:
+        result = CampaignRunner(path, client, backoff=FAST_BACKOFF).run()
+    assert result.status == "finished" and result.summary.accepted == 4
+    assert len(sandbox.received) == 5  # the lost reply's retry was answered "already taken"
+    assert_exactly_once(sandbox, path)
+
+
+@pytest.mark.parametrize("error_format", ["text", "html"])
+def test_an_account_wide_refusal_in_plain_words_blocks_the_campaign(sandbox, error_format) -> None:
+    sandbox.config.error_format = error_format
+    path = make_campaign(numbers(6), concurrency=1)
+    wrong_key = replace(sandbox.account, api_key="not-the-key")
+    with _client(wrong_key) as client:
+        result = CampaignRunner(path, client, backoff=FAST_BACKOFF).run()
+    assert (result.status, result.summary.status_reason["code"]) == ("blocked", "auth_failed")
+    assert result.summary.pending == 6 and len(sandbox.received) <= 2

@@ -18,6 +18,7 @@ from desktop_app.campaigns.checker import check_file, check_rows
 from desktop_app.campaigns.importer import extract, guess_columns, read_file, read_text
 from desktop_app.cli import main
 from desktop_app.links import LinkError, parse_intake
+from tests.strict_json import loads as strict_json
 
 REASON = numbers.SHORTENED_BY_EXCEL
 SHORTENED = ["9.19877E+11", "9.19877e+11", "+9.19877E+11", "9,19877E+11", "9.1987654321E+11", "9.87654E+09"]
@@ -28,13 +29,6 @@ EXACT = {
     "9.876543210E+09": "+919876543210",
     "9.1987654321000E+11": "+919876543210",
 }
-
-
-def strict_json(text: str) -> object:
-    def refuse(constant: str) -> object:
-        raise ValueError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.mark.parametrize("text", SHORTENED)
@@ -79,6 +73,12 @@ def test_cli_number_refuses_a_shortened_number_and_accepts_an_exact_one(capsys) 
 def _checked(table):
     choice = guess_columns(table)
     return check_rows(extract(table, choice.phone, choice.label), "IN")
+
+
+def test_cli_call_never_sends_a_shortened_number(sandbox, sandbox_env, capsys) -> None:
+    assert main(["--json", "call", "ivr", "--to", "9.19877E+11"]) == 2
+    assert "Excel shortened" in json.dumps(strict_json(capsys.readouterr().out))
+    assert sandbox.received == []  # nothing went out
 
 
 def test_file_import_marks_the_shortened_row_invalid_and_keeps_the_exact_one(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from desktop_app import cli
 from desktop_app.cli_links import run_links
 from desktop_app.platform.windows import InMemoryRegistry, WindowsLinkHandler
+from tests import strict_json
 
 pytestmark = pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="drives the Linux handler")
 
@@ -36,7 +36,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 def test_status_register_unregister_round_trip(capsys: pytest.CaptureFixture[str], temp_home: Path) -> None:
     code, out = run_cli(capsys, "status", "--json")
     assert code == 0
-    assert json.loads(out)["handles_phone_links"] is False
+    assert strict_json.loads(out)["handles_phone_links"] is False
 
     code, out = run_cli(capsys, "register", "--exec", "/opt/opdial/opdial")
     assert code == 0
@@ -44,7 +44,7 @@ def test_status_register_unregister_round_trip(capsys: pytest.CaptureFixture[str
     assert (temp_home / "data" / "applications" / "opdial.desktop").exists()
 
     code, out = run_cli(capsys, "status", "--json")
-    status = json.loads(out)
+    status = strict_json.loads(out)
     assert status["handles_phone_links"] is True
     assert status["schemes"]["tel"] == {
         "handled_by_us": True,
@@ -70,6 +70,6 @@ def test_windows_handler_through_the_same_command() -> None:
     handler = WindowsLinkHandler(InMemoryRegistry())
     args = argparse.Namespace(links_action="register", exec_path=r"C:\OpDial\opdial.exe", open_settings=False)
     assert run_links(args, out, platform=handler) == 0
-    data = json.loads(out.stdout.getvalue())
+    data = strict_json.loads(out.stdout.getvalue())
     assert data["handles_phone_links"] is True
     assert data["changed"]

@@ -21,6 +21,7 @@ from desktop_app.api.client import ObdClient
 from desktop_app.api.models import CallKind, CallRequest
 from desktop_app.api.redaction import MASK, Redactor
 from desktop_app.sandbox.server import SandboxConfig, SandboxServer, echo_forms, environment
+from tests import strict_json
 
 # Secrets with every character that changes under an encoding: / + & = " \ space, non-ASCII.
 API_KEY = 'k3y/With+Plus&Eq="Q"\\back-0001'
@@ -239,10 +240,10 @@ def test_cli_json_output_masks_every_echoed_form(echoing, monkeypatch, capsys):
     code = cli.main(["--json", "call", "ivr", "--to", INVALID_NUMBER_TRIGGER])
     out = capsys.readouterr().out
     assert code != 0
-    data = json.loads(out)
+    data = strict_json.loads(out)
     assert data["problem"]["code"] == "invalid_number" and "echo" in data["problem"]["raw"]
     assert leaks(out, API_KEY, SECRET) == []
-    assert leaks(json.loads(out)["problem"]["raw"], API_KEY, SECRET) == []
+    assert leaks(strict_json.loads(out)["problem"]["raw"], API_KEY, SECRET) == []
 
 
 def test_a_crash_report_masks_every_form_of_a_registered_secret(echoing):

@@ -32,6 +32,7 @@ from desktop_app.sandbox.server import (
     request_printer,
     run_cli,
 )
+from tests import strict_json
 
 CUSTOMER = "+919876543210"
 AGENT = "+919812345678"
@@ -805,9 +806,9 @@ def test_the_cli_serves_until_interrupted_and_logs_requests_without_secrets(http
 @posix_only
 def test_the_cli_speaks_json_lines_when_asked(http):
     process = sandbox_process("--json")
-    banner = json.loads(process.stdout.readline())
+    banner = strict_json.loads(process.stdout.readline())
     call_with_demo_credentials(http, banner["url"], "cli-test-2")
-    logged = json.loads(process.stdout.readline())
+    logged = strict_json.loads(process.stdout.readline())
     interrupt(process)
 
     assert process.returncode == 0
@@ -826,7 +827,7 @@ def test_the_cli_speaks_json_lines_when_asked(http):
 @posix_only
 def test_the_json_request_log_writes_each_request_as_one_whole_line_under_concurrency(http):
     process = sandbox_process("--json")
-    url = json.loads(process.stdout.readline())["url"]
+    url = strict_json.loads(process.stdout.readline())["url"]
     count = 200
     with ThreadPoolExecutor(16) as pool:
         statuses = list(
@@ -836,7 +837,7 @@ def test_the_json_request_log_writes_each_request_as_one_whole_line_under_concur
 
     assert statuses == [200] * count
     lines = rest.splitlines()
-    logged = [json.loads(line) for line in lines]  # a shared or broken line does not parse
+    logged = [strict_json.loads(line) for line in lines]  # a shared or broken line does not parse
     assert sorted(entry["reference_id"] for entry in logged) == sorted(f"par-{i}" for i in range(count))
 
 
@@ -863,7 +864,7 @@ def test_the_request_printer_never_shares_a_line_between_threads(sandbox, http):
 
     lines = stream.getvalue().splitlines()
     assert len(lines) == 160
-    assert all(json.loads(line)["status"] == 200 for line in lines)
+    assert all(strict_json.loads(line)["status"] == 200 for line in lines)
 
 
 def ignore_sigint() -> None:
@@ -874,7 +875,7 @@ def ignore_sigint() -> None:
 @posix_only
 def test_sigint_stops_the_sandbox_even_when_started_with_sigint_ignored(http):
     process = sandbox_process("--json", preexec_fn=ignore_sigint)
-    url = json.loads(process.stdout.readline())["url"]
+    url = strict_json.loads(process.stdout.readline())["url"]
     assert call_with_demo_credentials(http, url, "bg-1").status_code == 200
     process.stdout.readline()  # the request's log line: the server is serving
     interrupt(process)

@@ -89,3 +89,27 @@ def test_real_secrets_reach_the_clipboard_only_after_an_explicit_yes(qtbot, wind
     reveal.trigger()
     curl = QGuiApplication.clipboard().text()
     assert account.api_key in curl and account.secret_token in curl
+
+
+def test_secrets_a_server_echoes_back_are_masked_in_every_form_in_the_window(
+    qtbot, window, sandbox, secrets, sandbox_profile
+):
+    """A careless server quotes the key and token back JSON-, URL-, base64- and hex-encoded."""
+    from tests.test_redaction import leaks
+
+    # Random-looking secrets: the sandbox's readable defaults share fragments with words like "x-api-key".
+    sandbox.config.api_key, sandbox.config.secret_token = "k7Qz2vX9pL4mN8rT", "s3Jd9fW1eR6tY0uQ"
+    secrets.set_secrets(sandbox_profile.name, sandbox.config.api_key, sandbox.config.secret_token)
+    window.use_profile(sandbox_profile.name)
+    sandbox.config.echo_secrets = True
+    account = sandbox.account
+    for number in (CUSTOMER, "+919000000400"):
+        window.form.customer.edit.setText(number)
+        last = place(qtbot, window)
+    window.status_panel.details_toggle.click()
+    shown = "\n".join(text for _owner, text in all_texts(window))
+    assert "c2Vzc2lvbjo" in last.raw_response  # the echo did arrive (base64 of "session:")
+    assert "c2Vzc2lvbjo" in shown  # and the walk does see the Details view
+    assert leaks(shown, *account.secrets) == []
+    window.status_panel.copy_details_button.click()
+    assert leaks(QGuiApplication.clipboard().text(), *account.secrets) == []

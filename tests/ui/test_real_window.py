@@ -6,7 +6,6 @@ runs as its own process (``opdial-cli --json sandbox``) and its request log coun
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import shutil
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import strict_json
 
 REPO = Path(__file__).resolve().parents[2]
 SETTLE_S = 1.5  # time for the window to handle keys already sent (no assertion depends on speed)
@@ -58,7 +59,7 @@ class RequestLog:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            record = json.loads(line)
+            record = strict_json.loads(line)
             if self.banner is None:
                 self.banner = record
                 self._ready.set()

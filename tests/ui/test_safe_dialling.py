@@ -319,3 +319,20 @@ def test_a_call_that_crashed_after_sending_counts_as_unknown(
     assert guard_dialogs.shown[0]["name"] == "unknownGuard"
     assert outcome.accepted and outcome.confirmed_by_duplicate
     assert len(sandbox.accepted_calls) == 1
+
+
+def test_esc_cuts_the_attempt_in_flight_and_the_outcome_is_unknown(qtbot, window, sandbox):
+    """MyOperator has the request but has not answered: Esc does not wait for it (20 s here), and
+    since the call may be queued, the outcome is unknown and Try again safely is offered."""
+    sandbox.faults.latency_s = 20.0
+    window.form.customer.edit.setText(CUSTOMER)
+    started = time.monotonic()
+    with qtbot.waitSignal(window.call_finished, timeout=10_000):
+        window.form.call_button.click()
+        qtbot.waitUntil(lambda: len(sandbox.received) == 1, timeout=5_000)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert time.monotonic() - started < 10  # cut, not waited out
+    outcome = window.status_panel.current.outcome
+    assert outcome.status == "failed" and outcome.unknown
+    assert window.status_panel.retry_button.isVisible()
+    assert window.form.call_button.isEnabled()
