@@ -52,13 +52,15 @@ class Mutant:
 
 TRANSPORT = "tests/test_transport_security.py"
 CLIENT_TESTS = "tests/test_api_client.py"
+TRANSPORT_FAULTS = "tests/test_transport.py"  # proxies, trickling servers, gzip bombs
+STORAGE = "tests/test_storage.py"  # file and folder modes, damaged files
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "tls-verify-off",
         "desktop_app/api/client.py",
-        "verify=_ssl_context(),",
-        "verify=False,",
+        '"verify": _ssl_context(),',
+        '"verify": False,',
         (TRANSPORT, CLIENT_TESTS),
         why="a certificate that fails verification ends the call as 'tls'",
     ),
@@ -73,8 +75,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "redirects-followed",
         "desktop_app/api/client.py",
-        "follow_redirects=False,",
-        "follow_redirects=True,",
+        '"follow_redirects": False,',
+        '"follow_redirects": True,',
         (TRANSPORT,),
         why="a redirect is not followed; its target never sees the secrets",
     ),
@@ -85,6 +87,31 @@ MUTANTS: tuple[Mutant, ...] = (
         "MAX_RESPONSE_BYTES = 10**12",
         (TRANSPORT, CLIENT_TESTS),
         why="an answer over 1 MB is not accepted (nor held in memory)",
+    ),
+    Mutant(
+        # Only the compressed bytes are counted: a small gzip inflates without bound.
+        "inflated-size-unbounded",
+        "desktop_app/api/client.py",
+        "        if len(self.data) + len(piece) > self._limit:\n            raise _TooLarge\n",
+        "        pass\n",
+        (TRANSPORT_FAULTS,),
+        why="a gzip bomb stops at the cap without being inflated in memory",
+    ),
+    Mutant(
+        "attempt-deadline-removed",
+        "desktop_app/api/client.py",
+        "                if cancel.is_set() or time.monotonic() >= deadline:\n",
+        "                if cancel.is_set():\n",
+        (TRANSPORT_FAULTS,),
+        why="a server that trickles one byte at a time is cut at the attempt's deadline",
+    ),
+    Mutant(
+        "cancel-waits-for-the-server",
+        "desktop_app/api/client.py",
+        "                if cancel.is_set() or time.monotonic() >= deadline:\n",
+        "                if time.monotonic() >= deadline:\n",
+        (TRANSPORT_FAULTS,),
+        why="Esc / Ctrl+C cut the attempt in flight instead of waiting for the server",
     ),
     Mutant(
         "retry-after-cap-removed",
@@ -103,13 +130,12 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a campaign told to wait beyond 15 minutes pauses instead of hanging",
     ),
     Mutant(
-        # Pattern to be set once the proxy bypass (issue 10, item 1) is merged: it should turn the
-        # bypass for plain-http loopback URLs off (e.g. trust_env back to True for them).
+        # No direct mounts: plain http and loopback follow HTTP_PROXY like everything else.
         "proxy-used-for-loopback",
         "desktop_app/api/client.py",
-        "trust_env=not _is_plain_loopback(url),",
-        "trust_env=True,",
-        (TRANSPORT, CLIENT_TESTS),
+        '"mounts": _DIRECT,',
+        '"mounts": {},',
+        (TRANSPORT_FAULTS,),
         why="a plain-http loopback URL never goes through a proxy",
     ),
     Mutant(
@@ -132,31 +158,29 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a CSV export cannot run a cell as a spreadsheet formula",
     ),
     Mutant(
-        # Today's code: mkstemp makes the file 0600 and os.replace keeps it; loosen it before the swap.
+        # mkstemp makes the file 0600 and os.replace keeps it; loosen it before the swap.
         "settings-file-mode-loosened",
         "desktop_app/credentials.py",
-        "            os.replace(tmp, self.path)\n",
-        "            os.chmod(tmp, 0o644)\n            os.replace(tmp, self.path)\n",
-        ("tests/test_credentials.py",),
+        "        os.replace(tmp, path)\n",
+        "        os.chmod(tmp, 0o644)\n        os.replace(tmp, path)\n",
+        ("tests/test_credentials.py", STORAGE),
         why="settings.json is the user's alone (0600)",
     ),
     Mutant(
-        # Pattern to be set once private files (issue 10, item 2) are merged: every 0o600 loosened.
+        # History, journals, locks, logs and exports are all made through storage's FILE_MODE.
         "file-modes-loosened",
-        "desktop_app/config.py",
-        "0o600",
-        "0o644",
-        ("tests/test_credentials.py", "tests/test_history.py"),
-        replace_all=True,
+        "desktop_app/storage.py",
+        "FILE_MODE = 0o600",
+        "FILE_MODE = 0o644",
+        (STORAGE,),
         why="every file OpDial writes is 0600",
     ),
     Mutant(
         "folder-modes-loosened",
-        "desktop_app/config.py",
-        "0o700",
-        "0o755",
-        ("tests/test_credentials.py", "tests/test_history.py"),
-        replace_all=True,
+        "desktop_app/storage.py",
+        "DIR_MODE = 0o700",
+        "DIR_MODE = 0o755",
+        (STORAGE,),
         why="the config, data and log folders are 0700",
     ),
 )
