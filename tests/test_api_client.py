@@ -271,6 +271,17 @@ def test_rate_limit_honours_retry_after_then_succeeds(sandbox):
     assert outcome.accepted and delays == [3.0]
 
 
+def test_a_retry_after_over_the_cap_is_reported_not_waited_out(sandbox):
+    """A click must not block for an hour: the answer says how long to wait, and nothing is re-sent."""
+    sandbox.faults.rate_limit, sandbox.faults.retry_after = 1, 3600
+    delays: list[float] = []
+    with client_for(sandbox, delays=delays) as client:
+        outcome = client.place_call(user_call())
+    assert (outcome.status, outcome.problem.code) == ("rejected", "rate_limited")
+    assert outcome.problem.retry_after == 3600.0
+    assert delays == [] and len(sandbox.received) == 1
+
+
 def test_server_errors_back_off_then_give_up_without_a_new_reference(sandbox):
     sandbox.faults.server_error = 5
     delays: list[float] = []
