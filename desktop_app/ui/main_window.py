@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from desktop_app import APP_NAME, credentials
 from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
 from desktop_app.api.urls import is_loopback_host
-from desktop_app.credentials import ConfigError, ProfileStore, Resolved, SecretStore
+from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
 from desktop_app.ui import call_guard, icons, theme
@@ -74,6 +74,27 @@ def _default_client(resolved: Resolved) -> ObdClient:
     from desktop_app.api.client import ObdClient  # httpx: loaded with the first call, not at start-up
 
     return ObdClient(resolved.account)
+
+
+UNLOCKING_KEYRING = "Unlocking keyring…"
+
+
+def _resolve_quietly(
+    name: str | None, env: Mapping[str, str], store: ProfileStore, secrets: SecretStore
+) -> Resolved | ConfigError:
+    """``credentials.resolve`` for a worker: a ConfigError is an answer, not a failure."""
+    try:
+        return credentials.resolve(name, env=env, store=store, secrets=secrets)
+    except ConfigError as error:
+        return error
+
+
+def _keyring_failure(error: str) -> str:
+    log.warning("Reading the profile's secrets failed:\n%s", error)
+    return (
+        "OpDial could not read this profile's secrets from the keyring. "
+        "Check that your keyring is unlocked, then choose the profile again (details in the log)."
+    )
 
 
 def _storage_words(error: BaseException) -> str:
@@ -122,6 +143,9 @@ class MainWindow(QMainWindow):
         self.history_problem: str | None = None  # why history is not being saved, while it is not
         self._clients: dict[Account, ObdClient] = {}
         self._closing = False
+        self.resolving = False  # the profile's secrets are being read (Call waits for them)
+        self._resolve_generation = 0  # only the latest profile choice's answer is used
+        self._call_when_ready = False  # a link asked to call while the secrets were being read
         self._build()
         self._build_menus()
         theme.notifier().changed.connect(self.apply_theme)
@@ -355,7 +379,8 @@ class MainWindow(QMainWindow):
             self.profile_combo.addItem(name)
         self.profile_combo.blockSignals(False)
         if current is None:
-            self.resolved = None
+            self.resolved, self.resolving = None, False
+            self._resolve_generation += 1  # an answer still on its way is for a profile now gone
             self.pages.setCurrentWidget(self.first_run)
             self.first_run.create_button.setFocus()
             return
@@ -371,31 +396,53 @@ class MainWindow(QMainWindow):
         self.focus_number()
 
     def use_profile(self, name: str) -> None:
-        """Resolve the profile (environment applied) and prefill the form from it."""
+        """Prefill the form from the profile's settings at once; read its secrets off the GUI thread.
+
+        A keyring may take seconds to answer (Secret Service waiting for an unlock prompt): until it
+        has, Call stays disabled with "Unlocking keyring…" and the window keeps working.
+        """
         self.resolved, self.resolve_error = None, None
-        try:
-            if name == DEMO_PROFILE_NAME and self.demo_session is not None:
-                self.resolved = self.demo_session.start()
-            elif name == ENVIRONMENT_ENTRY:
-                self.resolved = credentials.resolve(
-                    None, env=self.env, store=self.store, secrets=self.secrets
-                )
-            else:
-                self.resolved = credentials.resolve(
-                    name, env=self.env, store=self.store, secrets=self.secrets
-                )
-        except ConfigError as exc:
-            self.resolve_error = str(exc)
-        profile = self.resolved.profile if self.resolved else self.store.get(name)
-        if profile is not None:
-            self.history_view.default_region = profile.default_region
-            self.form.set_profile_defaults(
-                region=profile.default_region,
-                user_id=profile.user_id,
-                caller_id=profile.caller_id,
-                routing_region=profile.region,
-                group=profile.group,
-            )
+        self._resolve_generation += 1
+        generation = self._resolve_generation
+        self._prefill_profile(self.store.get(name))
+        if name == DEMO_PROFILE_NAME and self.demo_session is not None:
+            self._profile_resolved(generation, name, self.demo_session.start())
+            return
+        self.resolving = True
+        self.form.set_blocked(UNLOCKING_KEYRING)
+        self._paint_badge(name)
+        profile_name = None if name == ENVIRONMENT_ENTRY else name
+        env, store, secrets = self.env, self.store, self.secrets
+        task = self.runner.start(
+            "read the profile's secrets",
+            lambda _cancel: _resolve_quietly(profile_name, env, store, secrets),
+        )
+        task.succeeded.connect(lambda result: self._profile_resolved(generation, name, result))
+        task.failed.connect(
+            lambda error: self._profile_resolved(generation, name, ConfigError(_keyring_failure(error)))
+        )
+
+    def _prefill_profile(self, profile: Profile | None) -> None:
+        if profile is None:
+            return
+        self.history_view.default_region = profile.default_region
+        self.form.set_profile_defaults(
+            region=profile.default_region,
+            user_id=profile.user_id,
+            caller_id=profile.caller_id,
+            routing_region=profile.region,
+            group=profile.group,
+        )
+
+    def _profile_resolved(self, generation: int, name: str, result: Resolved | ConfigError) -> None:
+        if generation != self._resolve_generation or self._closing:
+            return  # the agent picked another profile meanwhile: this answer is for the old one
+        self.resolving = False
+        if isinstance(result, ConfigError):
+            self.resolved, self.resolve_error = None, str(result)
+        else:
+            self.resolved, self.resolve_error = result, None
+            self._prefill_profile(result.profile)  # the environment may override the settings
         self.form.set_blocked(None if self.resolved else (self.resolve_error or "Choose a profile."))
         self.profile_problem.setText(
             f"{self.resolve_error}  (Profiles… to fix it)" if self.resolve_error else ""
@@ -404,9 +451,14 @@ class MainWindow(QMainWindow):
         self._paint_badge(name)
         self._update_banner()
         self.profile_changed.emit(name)
+        if self._call_when_ready:
+            self._call_when_ready = False
+            self.place_call()
 
     def resolve_profile(self) -> Resolved:
         """The active profile and account, for views that place calls (campaigns)."""
+        if self.resolving:
+            raise ConfigError(f"{UNLOCKING_KEYRING} Try again in a moment.")
         if self.resolved is None:
             raise ConfigError(self.resolve_error or "Choose a profile first.")
         return self.resolved
@@ -500,7 +552,12 @@ class MainWindow(QMainWindow):
             self.form.customer.edit.selectAll()
 
     def place_call(self) -> None:
-        """Place the call in the form if it is valid and none is in flight (Ctrl+Return)."""
+        """Place the call in the form if it is valid and none is in flight (Ctrl+Return).
+
+        While the profile's secrets are still being read, the call waits for them."""
+        if self.resolving:
+            self._call_when_ready = True
+            return
         if self.pages.currentWidget() is self.main_page:
             self.tabs.setCurrentIndex(0)
             self.form.submit()

@@ -78,6 +78,7 @@ def make_window(qtbot, store: ProfileStore, secrets: SecretStore, history: Histo
         window.show()
         qtbot.waitExposed(window)
         window.activateWindow()
+        qtbot.waitUntil(lambda: not window.resolving, timeout=10_000)  # secrets read off the GUI thread
         window.focus_number()
         return window
 

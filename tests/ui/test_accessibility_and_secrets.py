@@ -101,6 +101,7 @@ def test_secrets_a_server_echoes_back_are_masked_in_every_form_in_the_window(
     sandbox.config.api_key, sandbox.config.secret_token = "k7Qz2vX9pL4mN8rT", "s3Jd9fW1eR6tY0uQ"
     secrets.set_secrets(sandbox_profile.name, sandbox.config.api_key, sandbox.config.secret_token)
     window.use_profile(sandbox_profile.name)
+    qtbot.waitUntil(lambda: not window.resolving)
     sandbox.config.echo_secrets = True
     account = sandbox.account
     for number in (CUSTOMER, "+919000000400"):

@@ -118,5 +118,6 @@ def test_the_window_switches_to_a_profile_saved_in_the_dialog(qtbot, make_window
 
     assert window.pages.currentWidget() is window.main_page
     assert window.profile_combo.currentText() == "Sandbox Co"
+    qtbot.waitUntil(lambda: not window.resolving)
     assert window.resolved.account.api_url == sandbox.account.api_url
     assert "Sandbox Co" in window.badge.toolTip()
