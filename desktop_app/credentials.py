@@ -493,6 +493,20 @@ def _how_to_fix() -> str:
     )
 
 
+def keyring_problem_sentence() -> str:
+    """The keyring problem in one plain sentence with a way to fix it (the detail is ``status()``'s)."""
+    if sys.platform.startswith("win"):
+        fix = "check that Windows Credential Manager is working"
+    elif sys.platform == "darwin":
+        fix = "unlock your login Keychain"
+    else:
+        fix = "install and unlock GNOME Keyring or KWallet"
+    return (
+        f"OpDial cannot store secrets on this computer: {fix}, "
+        f"or start OpDial with {ENV_API_KEY} and {ENV_SECRET_TOKEN} set."
+    )
+
+
 def _linux_secret_service_reason() -> str:
     """Why the Secret Service is not reachable, e.g. 'DBUS_SESSION_BUS_ADDRESS is unset'."""
     if not sys.platform.startswith("linux"):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -32,12 +33,21 @@ from PySide6.QtWidgets import (
 
 from desktop_app import credentials, numbers
 from desktop_app.api.models import DEFAULT_API_URL
-from desktop_app.credentials import ConfigError, KeyringUnavailable, Profile, ProfileStore, SecretStore
+from desktop_app.credentials import (
+    ConfigError,
+    KeyringStatus,
+    KeyringUnavailable,
+    Profile,
+    ProfileStore,
+    SecretStore,
+)
 from desktop_app.ui import icons, theme
-from desktop_app.ui.widgets import label_widget, wrapped_label
+from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+from desktop_app.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 KEEP_SECRET_HINT = "stored in the keyring — leave empty to keep"
+CHECKING_HINT = "checking the keyring…"
 
 
 def region_choices() -> list[tuple[str, str]]:
@@ -100,6 +110,12 @@ class ProfilesDialog(QDialog):
         self.store = store
         self.secrets = secrets
         self.editing: str | None = None  # name of the profile in the form; None = new
+        # The keyring may take seconds to answer (an unlock prompt): every read and write of it
+        # runs on a worker, and the dialog says what it is waiting for.
+        self.runner = TaskRunner(self, max_threads=1)  # one at a time: a save, then what it changed
+        self.keyring_usable: bool | None = None  # None until the keyring has answered
+        self.saving = False
+        self._pending_save: tuple[str, str | None] | None = None  # (name, previous name) being saved
         self.setWindowTitle("OpDial — Profiles")
         self.setAccessibleName("Profiles")
         self.setMinimumSize(760, 560)
@@ -116,7 +132,26 @@ class ProfilesDialog(QDialog):
             selectable=True,
         )
         self.keyring_status.setTextFormat(Qt.TextFormat.PlainText)
-        self.keyring_status.setMargin(8)
+        self.keyring_details_toggle = expander_button(
+            "Details", name="Keyring details", tooltip="Show what OpDial found when it looked for a keyring"
+        )
+        self.keyring_details = wrapped_label(
+            name="Keyring details text",
+            tooltip="What OpDial found when it looked for a keyring",
+            selectable=True,
+        )
+        self.keyring_details.setTextFormat(Qt.TextFormat.PlainText)
+        self.keyring_details.setVisible(False)
+        self.keyring_details_toggle.toggled.connect(self.keyring_details.setVisible)
+        self.keyring_box = QWidget()
+        self.keyring_box.setObjectName("keyringBox")
+        box_layout = QVBoxLayout(self.keyring_box)
+        box_layout.setContentsMargins(8, 6, 8, 6)
+        top = QHBoxLayout()
+        top.addWidget(self.keyring_status, 1)
+        top.addWidget(self.keyring_details_toggle, 0, Qt.AlignmentFlag.AlignTop)
+        box_layout.addLayout(top)
+        box_layout.addWidget(self.keyring_details)
 
         self.profile_list = QListWidget()
         label_widget(self.profile_list, "Profiles", "Your profiles: one per company or campaign")
@@ -181,7 +216,7 @@ class ProfilesDialog(QDialog):
         )
 
         form_widget = QWidget()
-        form = QFormLayout(form_widget)
+        form = self.form_layout = QFormLayout(form_widget)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for text, widget in (
             ("&Name", self.name),
@@ -213,13 +248,26 @@ class ProfilesDialog(QDialog):
         self.save_button.setDefault(True)
         label_widget(self.save_button, "Save profile", "Save the profile; secrets go to the keyring")
         self.save_button.clicked.connect(self.save)
+        fields = QWidget()
+        fields_layout = QVBoxLayout(fields)
+        fields_layout.setContentsMargins(0, 0, 8, 0)
+        fields_layout.addWidget(form_widget)
+        fields_layout.addStretch(1)
+        # Scrolls instead of squeezing: no field ever shrinks below its own height, whatever the
+        # window size or however long a message grows.
+        scroll = QScrollArea()
+        scroll.setWidget(fields)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(form_widget)
-        right_layout.addWidget(self.error)
-        right_layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
-        right_layout.addStretch(1)
+        right_layout.addWidget(scroll, 1)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.error, 1)  # beside Save: what went wrong stays in sight
+        save_row.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignTop)
+        right_layout.addLayout(save_row)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -234,7 +282,7 @@ class ProfilesDialog(QDialog):
         close.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.keyring_status)
+        layout.addWidget(self.keyring_box)
         layout.addWidget(splitter, 1)
         layout.addWidget(close)
 
@@ -247,21 +295,31 @@ class ProfilesDialog(QDialog):
     # -- state ------------------------------------------------------------------------------
 
     def refresh_keyring_status(self) -> None:
+        """Ask the keyring (on a worker) whether it can keep secrets; say so once, at the top."""
+        self._show_keyring_status(None)
+        task = self.runner.start("keyring status", lambda _cancel: self.secrets.status())
+        task.succeeded.connect(self._show_keyring_status)
+
+    def _show_keyring_status(self, status: KeyringStatus | None) -> None:
         colors = theme.colors()
-        status = self.secrets.status()
-        if status.usable:
-            self.keyring_status.setText(f"Keyring: {status.backend_name}. {status.explanation}")
+        self.keyring_usable = None if status is None else status.usable
+        self.keyring_details_toggle.setVisible(status is not None and not status.usable)
+        if status is None:
+            self.keyring_status.setText("Checking the keyring…")
+            bg, fg = colors.alt_base, colors.muted
+        elif status.usable:
+            self.keyring_status.setText(f"Secrets are kept in {status.backend_name}.")
             bg, fg = colors.success_bg, colors.success_fg
         else:
-            self.keyring_status.setText(
-                f"No usable keyring ({status.backend_name}). {status.explanation}\n"
-                "You can still save the profile without secrets and launch OpDial with "
-                f"{credentials.ENV_API_KEY} and {credentials.ENV_SECRET_TOKEN} set."
-            )
+            self.keyring_status.setText(credentials.keyring_problem_sentence())
+            self.keyring_details.setText(f"Keyring found: {status.backend_name}.\n{status.explanation}")
             bg, fg = colors.warning_bg, colors.warning_fg
-        self.keyring_status.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px;")
-        self.keyring_usable = status.usable
+        self.keyring_box.setStyleSheet(
+            f"#keyringBox {{ background: {bg}; border-radius: 6px; }} #keyringBox QLabel {{ color: {fg}; }}"
+        )
         self.error.setStyleSheet(f"color: {colors.error_fg};")
+        if status is not None and self.editing is None:
+            self._show_secret_state(False)
 
     def reload(self, select: str | None = None) -> None:
         names = self.store.names()
@@ -283,7 +341,8 @@ class ProfilesDialog(QDialog):
     def new_profile(self) -> None:
         self.profile_list.clearSelection()
         self.editing = None
-        self._fill(Profile(name="", color=self.store.suggest_color()), has_secrets=False, is_default=False)
+        self._fill(Profile(name="", color=self.store.suggest_color()), is_default=False)
+        self._show_secret_state(False)
         self.name.setFocus()
 
     def _select(self, name: str) -> None:
@@ -291,9 +350,10 @@ class ProfilesDialog(QDialog):
         if profile is None:
             return
         self.editing = profile.name
-        self._fill(
-            profile, has_secrets=self._has_secrets(profile.name), is_default=self.store.default_name() == name
-        )
+        self._fill(profile, is_default=self.store.default_name() == name)
+        self._show_secret_state(None)
+        task = self.runner.start("has secrets", lambda _cancel: self._has_secrets(profile.name))
+        task.succeeded.connect(lambda found: self._secrets_found(profile.name, found))
 
     def _has_secrets(self, name: str) -> bool:
         try:
@@ -301,7 +361,26 @@ class ProfilesDialog(QDialog):
         except KeyringUnavailable:
             return False
 
-    def _fill(self, profile: Profile, *, has_secrets: bool, is_default: bool) -> None:
+    def _secrets_found(self, name: str, found: bool) -> None:
+        if self.editing == name:  # still the profile in the form
+            self._show_secret_state(found)
+
+    def _show_secret_state(self, has_secrets: bool | None) -> None:
+        """The secret fields' hint and the note under them; None while the keyring is asked."""
+        if has_secrets is None:
+            hint, note = CHECKING_HINT, ""
+        elif has_secrets:
+            hint = KEEP_SECRET_HINT
+            note = "Secrets are stored in the keyring. Type new ones only to replace them."
+        else:
+            hint = "paste from the MyOperator panel"
+            note = "No secrets stored yet for this profile." if self.keyring_usable is not False else ""
+        self.api_key.edit.setPlaceholderText(hint)
+        self.secret_token.edit.setPlaceholderText(hint)
+        self.secret_note.setText(note)
+        self.form_layout.setRowVisible(self.secret_note, bool(note))  # no empty gap when silent
+
+    def _fill(self, profile: Profile, *, is_default: bool) -> None:
         self.name.setText(profile.name)
         self.company_id.setText(profile.company_id)
         self.public_ivr_id.setText(profile.public_ivr_id)
@@ -318,15 +397,8 @@ class ProfilesDialog(QDialog):
         self.color.setCurrentIndex(self.color.findData(color))
         self.countdown.setValue(profile.link_countdown_s)
         self.is_default.setChecked(is_default)
-        hint = KEEP_SECRET_HINT if has_secrets else "paste from the MyOperator panel"
-        self.api_key.clear(hint)
-        self.secret_token.clear(hint)
-        if has_secrets:
-            self.secret_note.setText("Secrets are stored in the keyring. Type new ones only to replace them.")
-        elif self.keyring_usable:
-            self.secret_note.setText("No secrets stored yet for this profile.")
-        else:
-            self.secret_note.setText("The keyring cannot be used: secrets must come from the environment.")
+        self.api_key.clear()
+        self.secret_token.clear()
         self.error.setText("")
         self._original = profile
 
@@ -350,43 +422,68 @@ class ProfilesDialog(QDialog):
     # -- actions ----------------------------------------------------------------------------
 
     def save(self) -> bool:
-        """Save the form; returns True on success. Secrets are stored only when typed."""
+        """Save the form; True when the profile was saved. Typed secrets then go to the keyring on a
+        worker: ``profiles_changed`` is emitted once they are stored (or refused)."""
+        if self.saving:
+            return False
         profile = self.form_profile()
         key, token = self.api_key.text(), self.secret_token.text()
+        previous = self.editing
         try:
             if bool(key) != bool(token):
                 raise ConfigError("Enter both the API key and the secret token (or neither to keep them).")
-            stored = self.store.save(profile, rename_from=self.editing)
+            stored = self.store.save(profile, rename_from=previous)
         except (ConfigError, ValueError) as exc:
             self.error.setText(str(exc))
             return False
-        warning = self._save_secrets(stored.name, key, token)
         if self.is_default.isChecked():
             self.store.set_default(stored.name)
         elif self.store.default_name() == stored.name:
             self.store.set_default(None)
         self.editing = stored.name
-        self.reload(stored.name)
-        self.error.setText(warning or "")
-        log.info("profile %r saved", stored.name)
-        self.profiles_changed.emit(stored.name)
+        self.api_key.clear()
+        self.secret_token.clear()
+        if not (key and token) and previous in (None, stored.name):
+            self._finish_save(stored.name, None)
+            return True
+        self._set_saving(True)
+        self._pending_save = (stored.name, previous)
+        task = self.runner.start(
+            "save secrets", lambda _cancel: self._store_secrets(stored.name, previous, key, token)
+        )
+        task.succeeded.connect(self._secrets_saved)
         return True
 
-    def _save_secrets(self, name: str, key: str, token: str) -> str | None:
-        """Store typed secrets (or move them on rename); a message when the keyring refuses."""
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        self.save_button.setEnabled(not saving)
+        self.save_button.setText("Saving to the keyring…" if saving else "Save profile")
+
+    def _store_secrets(self, name: str, previous: str | None, key: str, token: str) -> str | None:
+        """On a worker: store typed secrets (or move them on rename); a message when the keyring refuses."""
         try:
             if key and token:
                 self.secrets.set_secrets(name, key, token)
-                if self.editing and self.editing != name:
-                    self.secrets.delete_secrets(self.editing)
-            elif self.editing and self.editing != name:
-                self.secrets.rename(self.editing, name)
-        except KeyringUnavailable as exc:
-            return (
-                f"The profile was saved, but its secrets were not: {exc} Use {credentials.ENV_API_KEY} "
-                f"and {credentials.ENV_SECRET_TOKEN} in the environment instead."
-            )
+                if previous and previous != name:
+                    self.secrets.delete_secrets(previous)
+            elif previous and previous != name:
+                self.secrets.rename(previous, name)
+        except KeyringUnavailable:
+            return "The profile was saved without its secrets: the keyring cannot store them (see above)."
         return None
+
+    def _secrets_saved(self, warning: str | None) -> None:
+        self._set_saving(False)
+        if self._pending_save is not None:
+            name, _previous = self._pending_save
+            self._pending_save = None
+            self._finish_save(name, warning)
+
+    def _finish_save(self, name: str, warning: str | None) -> None:
+        self.reload(name)
+        self.error.setText(warning or "")
+        log.info("profile %r saved", name)
+        self.profiles_changed.emit(name)
 
     def delete_profile(self) -> None:
         name = self.editing
@@ -402,8 +499,11 @@ class ProfilesDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.store.remove(name)
-        with contextlib.suppress(KeyringUnavailable):  # then nothing could have been stored there
-            self.secrets.delete_secrets(name)
+        self.runner.start("delete secrets", lambda _cancel: self._delete_secrets(name))
         log.info("profile %r deleted", name)
         self.reload()
         self.profiles_changed.emit("")
+
+    def _delete_secrets(self, name: str) -> None:
+        with contextlib.suppress(KeyringUnavailable):  # then nothing could have been stored there
+            self.secrets.delete_secrets(name)

@@ -100,6 +100,11 @@ class TaskRunner(QObject):
     def busy(self) -> bool:
         return any(not t.done_event.is_set() for t in self._tasks)
 
+    @property
+    def idle(self) -> bool:
+        """No work running and no result still waiting to be delivered."""
+        return not self._tasks
+
     def in_flight(self) -> list[Task]:
         return [t for t in self._tasks if not t.done_event.is_set()]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
 
 from desktop_app.api.client import ObdClient
 from desktop_app.credentials import Profile, ProfileStore, Resolved, SecretStore
@@ -167,3 +168,26 @@ def guard_dialogs(qtbot) -> Iterator[GuardDialogs]:
     yield guards
     guards.stop()
     assert not guards.unexpected, f"the window asked a question no test expected: {guards.unexpected}"
+
+
+class StallMeter:
+    """The longest gap between the ticks of a 10 ms GUI-thread timer."""
+
+    def __init__(self) -> None:
+        self.longest_ms = 0
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+
+    def __enter__(self) -> StallMeter:
+        self._clock.start()
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tick()
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        self.longest_ms = max(self.longest_ms, self._clock.restart())

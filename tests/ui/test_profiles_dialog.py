@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keyring.backends import fail
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from desktop_app import config
 from desktop_app.credentials import SecretStore
@@ -16,7 +16,13 @@ KEY, TOKEN = "dialog-api-key-1234", "dialog-secret-token-5678"
 def open_dialog(qtbot, store, secrets, **kwargs) -> ProfilesDialog:
     dialog = ProfilesDialog(store, secrets, **kwargs)
     qtbot.addWidget(dialog)
+    settle(qtbot, dialog)
     return dialog
+
+
+def settle(qtbot, dialog: ProfilesDialog) -> None:
+    """Wait for the dialog's keyring work (it runs on a worker) to finish."""
+    qtbot.waitUntil(lambda: dialog.keyring_usable is not None and dialog.runner.idle, timeout=10_000)
 
 
 def fill(dialog: ProfilesDialog, name: str = "Acme") -> None:
@@ -28,7 +34,7 @@ def fill(dialog: ProfilesDialog, name: str = "Acme") -> None:
 
 def test_new_profile_is_saved_with_secrets_in_the_keyring_only(qtbot, store, secrets, keyring_backend):
     dialog = open_dialog(qtbot, store, secrets)
-    assert "Keyring:" in dialog.keyring_status.text()
+    assert dialog.keyring_status.text() == "Secrets are kept in in-memory test keyring."
     fill(dialog)
     dialog.api_key.edit.setText(KEY)
     dialog.secret_token.edit.setText(TOKEN)
@@ -40,6 +46,7 @@ def test_new_profile_is_saved_with_secrets_in_the_keyring_only(qtbot, store, sec
     assert secrets.get_secrets("Acme").complete
     settings = config.settings_path().read_text()
     assert KEY not in settings and TOKEN not in settings
+    settle(qtbot, dialog)
     assert dialog.api_key.text() == "" and dialog.api_key.edit.placeholderText() == KEEP_SECRET_HINT
 
 
@@ -58,6 +65,7 @@ def test_rename_moves_the_secrets(qtbot, store, secrets, sandbox_profile):
     dialog = open_dialog(qtbot, store, secrets, select=sandbox_profile.name)
     dialog.name.setText("Acme Support")
     assert dialog.save()
+    settle(qtbot, dialog)
 
     assert store.names() == ["Acme Support"]
     assert secrets.get_secrets("Acme Support").complete
@@ -78,23 +86,36 @@ def test_delete_asks_first_and_removes_the_secrets(qtbot, store, secrets, sandbo
 
     QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
     dialog.delete_profile()
+    settle(qtbot, dialog)
     assert store.names() == []
     assert not secrets.get_secrets(sandbox_profile.name).complete
 
 
-def test_without_a_usable_keyring_the_dialog_explains_and_still_saves(qtbot, store):
+def test_without_a_usable_keyring_the_dialog_says_so_once_and_still_saves(qtbot, store):
     secrets = SecretStore(fail.Keyring())
     dialog = open_dialog(qtbot, store, secrets)
+    dialog.resize(760, 560)
+    dialog.show()
 
     text = dialog.keyring_status.text()
-    assert "No usable keyring" in text and "OPDIAL_API_KEY" in text
+    assert "cannot store secrets" in text and "OPDIAL_API_KEY" in text
+    assert text.count(".") == 1  # one sentence; the technical words wait behind Details
+    assert not dialog.keyring_details.isVisible()
+    dialog.keyring_details_toggle.click()
+    assert "no keyring backend found" in dialog.keyring_details.text()
+    dialog.keyring_details_toggle.click()
     fill(dialog)
     dialog.api_key.edit.setText(KEY)
     dialog.secret_token.edit.setText(TOKEN)
-    assert dialog.save()
+    with qtbot.waitSignal(dialog.profiles_changed):
+        assert dialog.save()
     assert store.get("Acme") is not None
-    assert "secrets were not" in dialog.error.text()
+    assert "saved without its secrets" in dialog.error.text()
     assert KEY not in config.settings_path().read_text()
+    shown = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible()]
+    assert sum("OPDIAL_API_KEY" in t for t in shown) == 1  # said once, not four times
+    for field in (dialog.name, dialog.company_id, dialog.api_key.edit, dialog.api_url):
+        assert field.height() >= field.sizeHint().height()  # nothing squeezed under the message
 
 
 def test_the_window_switches_to_a_profile_saved_in_the_dialog(qtbot, make_window, store, secrets, sandbox):
@@ -111,6 +132,7 @@ def test_the_window_switches_to_a_profile_saved_in_the_dialog(qtbot, make_window
         dialog.api_key.edit.setText(account.api_key)
         dialog.secret_token.edit.setText(account.secret_token)
         assert dialog.save()
+        qtbot.waitUntil(lambda: not dialog.saving)  # "Saving to the keyring…"
         dialog.accept()
 
     QTimer.singleShot(0, create_in_dialog)

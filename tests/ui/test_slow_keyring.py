@@ -11,38 +11,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
 
 from desktop_app.credentials import Profile
 from desktop_app.links import parse_intake
 from desktop_app.ui.main_window import UNLOCKING_KEYRING, MainWindow
-from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, quick_client
+from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, StallMeter, quick_client
 
 KEYRING_DELAY_S = 1.0  # per read: a profile's two secrets take 2 s
 STALL_BOUND_MS = 600  # generous: the same work on the GUI thread would stall for 2,000 ms
-
-
-class StallMeter:
-    """The longest gap between the ticks of a 10 ms GUI-thread timer."""
-
-    def __init__(self) -> None:
-        self.longest_ms = 0
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setInterval(10)
-        self._timer.timeout.connect(self._tick)
-
-    def __enter__(self) -> StallMeter:
-        self._clock.start()
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._tick()
-        self._timer.stop()
-
-    def _tick(self) -> None:
-        self.longest_ms = max(self.longest_ms, self._clock.restart())
 
 
 @pytest.fixture
@@ -148,3 +124,28 @@ def test_switching_profiles_with_a_slow_keyring_never_freezes_and_the_last_choic
     assert meter.longest_ms < STALL_BOUND_MS
     assert window.resolved.profile.name == sandbox_profile.name
     assert window.profile_combo.currentText() == sandbox_profile.name
+
+
+def test_the_profiles_dialog_reads_and_writes_a_slow_keyring_without_freezing(
+    qtbot, store, secrets, sandbox_profile, keyring_backend
+):
+    from desktop_app.ui.profiles_dialog import CHECKING_HINT, ProfilesDialog
+
+    with StallMeter() as meter:
+        dialog = ProfilesDialog(store, secrets, select=sandbox_profile.name)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert dialog.keyring_status.text() == "Checking the keyring…"
+        assert dialog.api_key.edit.placeholderText() == CHECKING_HINT
+        qtbot.waitUntil(lambda: dialog.runner.idle, timeout=15_000)
+        dialog.api_key.edit.setText("new-key-0001")
+        dialog.secret_token.edit.setText("new-token-0001")
+        with qtbot.waitSignal(dialog.profiles_changed, timeout=15_000):
+            assert dialog.save()
+            assert dialog.saving and not dialog.save_button.isEnabled()
+            assert dialog.save_button.text() == "Saving to the keyring…"
+        qtbot.waitUntil(lambda: dialog.runner.idle, timeout=15_000)
+    assert meter.longest_ms < STALL_BOUND_MS
+    assert all(name != "MainThread" for name in keyring_backend.reader_threads)
+    keyring_backend.delay_s = 0
+    assert secrets.get_api_key(sandbox_profile.name) == "new-key-0001"
