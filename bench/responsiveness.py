@@ -195,7 +195,10 @@ def fill_history(path: Path, rows: int) -> None:
             "region": "",
             "route_group": "",
             "max_call_duration": None,
+            "sends": 1,
+            "updated": "",
         }
+        row["updated"] = row["time"]
         values.append(tuple(row[c] for c in COLUMNS))
     db = sqlite3.connect(path)
     with db:

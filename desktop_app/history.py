@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -245,21 +245,22 @@ class History:
     # -- reading ----------------------------------------------------------------------------
 
     def entries(
-        self, search: str = "", status: str | None = None, limit: int | None = 500
+        self,
+        search: str = "",
+        status: str | None = None,
+        limit: int | None = 500,
+        *,
+        before_id: int | None = None,
     ) -> list[HistoryEntry]:
-        """Newest first; ``search`` matches numbers, reference_id, profile, unique_id and problem."""
-        if status is not None and status not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        where: list[str] = []
-        params: list[object] = []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        terms = _search_terms(search)
-        if terms[0]:
-            matches = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED for _ in terms]
-            where.append("(" + " OR ".join(matches) + ")")
-            params.extend(_like_pattern(term) for _ in _SEARCHED for term in terms)
+        """Newest first; ``search`` matches numbers, reference_id, profile, unique_id and problem.
+
+        ``before_id`` pages on: the next ``limit`` entries older than that id (keyset paging, so a
+        page costs the same at row 100,000 as at row 0).
+        """
+        where, params = _filters(search, status)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(int(before_id))
         sql = f"SELECT {', '.join(COLUMNS)} FROM calls"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -284,19 +285,48 @@ class History:
             found = self._conn().execute(sql + " LIMIT 1", (CallKind(kind).value, customer)).fetchone()
         return _entry(found) if found else None
 
-    def count(self) -> int:
+    def count(self, search: str = "", status: str | None = None) -> int:
+        """How many entries match (all of them without a search or filter)."""
+        where, params = _filters(search, status)
+        sql = "SELECT COUNT(*) FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
         with self._lock:
-            return int(self._conn().execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+            return int(self._conn().execute(sql, params).fetchone()[0])
 
-    def export_csv(self, path: Path | str, entries: Iterable[HistoryEntry] | None = None) -> int:
-        """Write entries (default: all, newest first) as UTF-8 CSV with a header; returns rows written."""
-        chosen = list(entries) if entries is not None else self.entries(limit=None)
+    def export_csv(
+        self,
+        path: Path | str,
+        entries: Iterable[HistoryEntry] | None = None,
+        *,
+        search: str = "",
+        status: str | None = None,
+    ) -> int:
+        """Write entries (default: every match of ``search``/``status``, newest first) as UTF-8 CSV
+        with a header; returns rows written.
+
+        The matches stream from a read-only connection of their own, so a large export holds
+        neither all rows in memory nor the lock that recording a call's outcome needs.
+        """
         with storage.private_open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
-            for entry in chosen:
-                writer.writerow([_csv_cell(value) for value in astuple(entry)])
-        return len(chosen)
+            written = 0
+            for row in self._rows(search, status) if entries is None else map(astuple, entries):
+                writer.writerow([_csv_cell(value) for value in row])
+                written += 1
+        return written
+
+    def _rows(self, search: str, status: str | None) -> Iterator[tuple]:
+        where, params = _filters(search, status)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM calls"
+        sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            cursor = reader.execute(sql, params)
+            while batch := cursor.fetchmany(1000):
+                for row in batch:
+                    yield _entry_values(row)
+        finally:
+            reader.close()
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -347,8 +377,30 @@ def _migrate(db: sqlite3.Connection) -> None:
         raise
 
 
-def _entry(row: tuple) -> HistoryEntry:
-    values = dict(zip(COLUMNS, row, strict=True))
-    values["confirmed_by_duplicate"] = bool(values["confirmed_by_duplicate"])
-    return HistoryEntry(**values)
+_CONFIRMED = COLUMNS.index("confirmed_by_duplicate")
 
+
+def _entry_values(row: tuple) -> tuple:
+    """A table row with its values as ``HistoryEntry`` holds them (the flag as a bool)."""
+    return (*row[:_CONFIRMED], bool(row[_CONFIRMED]), *row[_CONFIRMED + 1 :])
+
+
+def _entry(row: tuple) -> HistoryEntry:
+    return HistoryEntry(*_entry_values(row))
+
+
+def _filters(search: str, status: str | None) -> tuple[list[str], list[object]]:
+    """The WHERE clauses (and their parameters) for a search text and an outcome filter."""
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    where: list[str] = []
+    params: list[object] = []
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    terms = _search_terms(search)
+    if terms[0]:
+        matches = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED for _ in terms]
+        where.append("(" + " OR ".join(matches) + ")")
+        params.extend(_like_pattern(term) for _ in _SEARCHED for term in terms)
+    return where, params

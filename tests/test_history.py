@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -113,6 +114,32 @@ def test_filter_by_outcome(three: History) -> None:
     assert [e.reference_id for e in three.entries(search="Acme", status="accepted")] == ["ref-accepted-1"]
     with pytest.raises(ValueError, match="accepted"):
         three.entries(status="queued")
+
+
+def test_pages_follow_each_other_without_gap_or_repeat(history: History) -> None:
+    for i in range(25):
+        history.record(accepted_user_dial(f"+9198765{i:05d}", f"ref-page-{i}"), "Acme")
+    first = history.entries(limit=10)
+    second = history.entries(limit=10, before_id=first[-1].id)
+    third = history.entries(limit=10, before_id=second[-1].id)
+    ids = [e.id for e in first + second + third]
+    assert len(third) == 5 and ids == sorted(ids, reverse=True) and len(set(ids)) == 25
+
+
+def test_count_follows_the_search_and_the_filter(three: History) -> None:
+    assert three.count() == 3
+    assert three.count(status="rejected") == 1
+    assert three.count(search="+919876543210") == len(three.entries(search="+919876543210"))
+    assert three.count(search="nothing like this") == 0
+
+
+def test_csv_export_of_a_search_streams_only_the_matches(three: History, tmp_path: Path) -> None:
+    path = tmp_path / "refused.csv"
+    assert three.export_csv(path, status="rejected") == 1
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert [row["status"] for row in rows] == ["rejected"]
+    if os.name == "posix":
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
 
 
 def test_csv_export_has_a_header_and_every_entry(three: History, tmp_path: Path) -> None:

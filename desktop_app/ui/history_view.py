@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +27,7 @@ from desktop_app.api.models import CallKind
 from desktop_app.history import History, HistoryEntry
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import label_widget, wrapped_label
+from desktop_app.ui.workers import Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +50,39 @@ def _local_time(entry: HistoryEntry) -> str:
 
 
 class HistoryModel(QAbstractTableModel):
+    """The calls shown, a page at a time: the view asks for more (``more_wanted``) as you scroll."""
+
     HEADERS = ("Time", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "reference_id")
+    more_wanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.entries: list[HistoryEntry] = []
+        self.has_more = False  # older entries exist beyond those loaded
+        self.loading = False  # a page is on its way
 
-    def set_entries(self, entries: list[HistoryEntry]) -> None:
+    def set_entries(self, entries: list[HistoryEntry], has_more: bool = False) -> None:
         self.beginResetModel()
         self.entries = entries
+        self.has_more = has_more
         self.endResetModel()
+
+    def append(self, entries: list[HistoryEntry], has_more: bool) -> None:
+        self.loading = False
+        self.has_more = has_more
+        if entries:
+            first = len(self.entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
+            self.entries.extend(entries)
+            self.endInsertRows()
+
+    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and self.has_more and not self.loading
+
+    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self.loading = True
+            self.more_wanted.emit()
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.entries)
@@ -117,8 +141,12 @@ class HistoryView(QWidget):
         self.history = history
         self.last_export: Path | None = None
         self.default_region = numbers.DEFAULT_REGION  # the window sets the profile's region
+        # SQLite work (pages, counts, export) runs here, one piece at a time, off the GUI thread.
+        self.runner = TaskRunner(self, max_threads=1)
+        self._generation = 0  # only the latest search's pages are shown
+        self._stale = True  # refresh when next shown
+        self.exporting = False
         self._build()
-        self.refresh()
 
     def _build(self) -> None:
         self.search = QLineEdit()
@@ -152,6 +180,8 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        self._set_column_widths()
+        self.model.more_wanted.connect(self.load_more)
         label_widget(self.table, "Call history", "Every call placed from OpDial, newest first")
         self.summary = wrapped_label(name="History summary", tooltip="How many calls are shown")
 
@@ -199,24 +229,72 @@ class HistoryView(QWidget):
         parsed = numbers.check(text, self.default_region) if any(c.isdigit() for c in text) else None
         return parsed.e164 if isinstance(parsed, numbers.ParsedNumber) else text
 
+    def _set_column_widths(self) -> None:
+        """Widths from typical contents, once: measuring every row would cost more than the query."""
+        metrics = self.table.fontMetrics()
+        samples = (
+            "2026-12-31 23:59:59", "Acme Sales Ltd", "Anonymous dial", "+91 98765 43210",
+            "a1b2c3d4e5f60718", "Unknown / failed · sent 2×", "Number format not accepted",
+        )  # fmt: skip
+        for column, sample in enumerate(samples):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
-        try:
-            entries = self.history.entries(search=self.search_query(), status=self.status_filter)
-            total = self.history.count()
-        except Exception as error:  # a damaged or vanished file: say so, never a crash dialog
-            log.exception("could not read history")
-            self.model.set_entries([])
-            self.summary.setText(f"History cannot be read: {error}")
-            self._update_buttons()
+        """Load the first page of the calls that match, on a worker; later pages come on scrolling."""
+        if not self.isVisible():
+            self._stale = True  # nobody is looking: load when the tab is shown
             return
-        self.model.set_entries(entries)
-        self.table.resizeColumnsToContents()
-        self.summary.setText(f"{len(entries)} of {total} calls shown" if total else "No calls yet.")
+        self._stale = False
+        self._generation += 1
+        generation = self._generation
+        search, status = self.search_query(), self.status_filter
+        self.model.loading = True
+        task = self.runner.start("history page", lambda _cancel: _first_page(self.history, search, status))
+        task.succeeded.connect(lambda result: self._show_first_page(generation, result))
+        task.failed.connect(lambda error: self._show_read_problem(generation, error))
+
+    def _show_first_page(self, generation: int, result: tuple[list[HistoryEntry], bool, int, int]) -> None:
+        if generation != self._generation:
+            return  # a newer search is on its way
+        entries, has_more, matched, total = result
+        self.model.loading = False
+        self.model.set_entries(entries, has_more)
+        if not total:
+            self.summary.setText("No calls yet.")
+        elif matched == total:
+            self.summary.setText(f"{total:,} {'call' if total == 1 else 'calls'}")
+        else:
+            self.summary.setText(f"{matched:,} of {total:,} calls match")
         self._update_buttons()
+
+    def _show_read_problem(self, generation: int, error: str) -> None:
+        if generation != self._generation:
+            return
+        self.model.loading = False
+        self.model.set_entries([])
+        self.summary.setText(f"History cannot be read: {_last_words(error)}")
+        self._update_buttons()
+
+    def load_more(self) -> None:
+        """The next page, older than the last row shown (asked for by the model as you scroll)."""
+        if not self.model.entries:
+            self.model.loading = False
+            return
+        generation = self._generation
+        search, status = self.search_query(), self.status_filter
+        before = self.model.entries[-1].id
+        task = self.runner.start("history page", lambda _cancel: _page(self.history, search, status, before))
+        task.succeeded.connect(lambda page: generation == self._generation and self.model.append(*page))
+        task.failed.connect(lambda error: self._show_read_problem(generation, error))
 
     def _update_buttons(self) -> None:
         self.dial_button.setEnabled(self.selected() is not None)
-        self.export_button.setEnabled(bool(self.model.entries))
+        self.export_button.setEnabled(bool(self.model.entries) and not self.exporting)
 
     def selected(self) -> HistoryEntry | None:
         rows = self.table.selectionModel().selectedRows()
@@ -235,12 +313,51 @@ class HistoryView(QWidget):
         if path:
             self.export(Path(path))
 
-    def export(self, path: Path) -> int:
-        """Write the calls currently shown (search and filter applied) to ``path``."""
-        written = self.history.export_csv(
-            path, self.history.entries(self.search_query(), self.status_filter, None)
+    def export(self, path: Path) -> Task:
+        """Write every call that matches the search and filter to ``path``, on a worker."""
+        search, status = self.search_query(), self.status_filter
+        self.exporting = True
+        self._update_buttons()
+        self.summary.setText(f"Exporting to {path}…")
+        task = self.runner.start(
+            "history export", lambda _cancel: self.history.export_csv(path, search=search, status=status)
         )
+        task.succeeded.connect(lambda written: self._exported(path, written))
+        task.failed.connect(lambda error: self._export_failed(path, error))
+        return task
+
+    def _exported(self, path: Path, written: int) -> None:
+        self.exporting = False
         self.last_export = path
-        self.summary.setText(f"Exported {written} calls to {path}")
+        self.summary.setText(f"Exported {written:,} {'call' if written == 1 else 'calls'} to {path}")
         log.info("history exported: %d rows", written)
-        return written
+        self._update_buttons()
+
+    def _export_failed(self, path: Path, error: str) -> None:
+        self.exporting = False
+        self.summary.setText(f"Could not export to {path}: {_last_words(error)}")
+        self._update_buttons()
+
+
+PAGE_SIZE = 200
+
+
+def _last_words(error: str) -> str:
+    """The message of the exception a worker's (redacted) traceback ends with, without its class."""
+    lines = error.strip().splitlines()
+    return lines[-1].split(": ", 1)[-1] if lines else "unknown error"
+
+
+def _page(history: History, search: str, status: str | None, before: int | None) -> tuple[list, bool]:
+    """One page (on a worker) and whether more follow: one row more than shown is asked for."""
+    rows = history.entries(search, status, PAGE_SIZE + 1, before_id=before)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _first_page(history: History, search: str, status: str | None) -> tuple[list, bool, int, int]:
+    entries, has_more = _page(history, search, status, None)
+    total = history.count()
+    matched = history.count(search, status) if (search or status) and has_more else total
+    if (search or status) and not has_more:
+        matched = len(entries)
+    return entries, has_more, matched, total

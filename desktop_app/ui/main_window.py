@@ -876,6 +876,7 @@ class MainWindow(QMainWindow):
             log.info("waiting for %d call(s) in flight before closing", len(self.runner.in_flight()))
             self.status_panel.show_cancelling()
         finished = self.runner.shutdown(timeout_s, grace_s=timeout_s / 2)  # an answer on its way wins
+        self.history_view.runner.shutdown(timeout_s)  # a page or an export still being read
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()

@@ -94,6 +94,13 @@ def window(make_window, sandbox_profile):
     return make_window(client_factory=quick_client)
 
 
+def history_settled(qtbot, view) -> None:
+    """Wait until the history view has shown what its latest search asked for (it reads on a worker)."""
+    qtbot.waitUntil(
+        lambda: view.runner.idle and not view._search_timer.isActive() and not view._stale, timeout=10_000
+    )
+
+
 def place(qtbot, window, timeout: int = 30_000):
     """Press Call and wait for the outcome."""
     with qtbot.waitSignal(window.call_finished, timeout=timeout) as blocker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from desktop_app.api.models import CallKind
-from tests.ui.conftest import CUSTOMER, place
+from tests.ui.conftest import CUSTOMER, history_settled, place
 
 
 def _calls(qtbot, window) -> None:
@@ -18,6 +18,7 @@ def _calls(qtbot, window) -> None:
         window.form.customer.edit.setText(number)
         place(qtbot, window)
     window.tabs.setCurrentWidget(window.history_view)
+    history_settled(qtbot, window.history_view)
 
 
 def test_table_shows_every_call_newest_first(qtbot, window):
@@ -44,20 +45,22 @@ def test_search_by_number_in_any_format_and_filter_by_outcome(qtbot, window):
     view = window.history_view
 
     view.search.setText("+44 20 7946 0000")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
-    assert view.model.entries[0].customer == "+442079460000"
+    history_settled(qtbot, view)
+    assert [e.customer for e in view.model.entries] == ["+442079460000"]
 
     view.search.setText("098765 43210")  # national form, read in the profile's country
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1 and view.model.entries[0].customer == CUSTOMER)
+    history_settled(qtbot, view)
+    assert [e.customer for e in view.model.entries] == [CUSTOMER]
 
     view.search.setText("Not authorised")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    history_settled(qtbot, view)
+    assert [e.problem_title for e in view.model.entries] == ["Not authorised"]
 
     view.search.clear()
     view.filter.setCurrentIndex(view.filter.findData("rejected"))
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
-    assert view.model.entries[0].status == "rejected"
-    assert "1 of 3" in view.summary.text()
+    history_settled(qtbot, view)
+    assert [e.status for e in view.model.entries] == ["rejected"]
+    assert view.summary.text() == "1 of 3 calls match"
 
 
 def test_dial_again_fills_the_form(qtbot, window):
@@ -80,7 +83,11 @@ def test_export_writes_the_rows_shown(qtbot, window, tmp_path):
     view = window.history_view
     view.filter.setCurrentIndex(view.filter.findData("accepted"))
 
-    written = view.export(tmp_path / "calls.csv")
+    history_settled(qtbot, view)
+    with qtbot.waitSignal(view.export(tmp_path / "calls.csv").succeeded) as done:
+        assert not view.export_button.isEnabled()  # one export at a time
+    written = done.args[0]
+    assert view.summary.text() == f"Exported 2 calls to {tmp_path / 'calls.csv'}"
 
     rows = list(csv.DictReader((tmp_path / "calls.csv").open(encoding="utf-8")))
     assert written == len(rows) == 2

@@ -11,7 +11,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import CUSTOMER, place, quick_client
+from tests.ui.conftest import CUSTOMER, history_settled, place, quick_client
 
 CONFIG_MISSING = "+919000000501"  # the sandbox answers 500 "Company Config Missing"
 
@@ -190,6 +190,7 @@ def test_dial_again_from_history_after_a_restart_retries_an_unknown_call_safely(
 
     after = make_window(client_factory=quick_client)  # a new window: only history remembers
     after.tabs.setCurrentWidget(after.history_view)
+    history_settled(qtbot, after.history_view)
     after.history_view.table.selectRow(0)
     after.history_view.dial_button.click()
     assert "Try again safely" in after.statusBar().currentMessage()
@@ -200,6 +201,8 @@ def test_dial_again_from_history_after_a_restart_retries_an_unknown_call_safely(
     assert len(sandbox.accepted_calls) == 1
     [entry] = history.entries()
     assert (entry.status, entry.sends) == ("accepted", 2)
+    after.tabs.setCurrentWidget(after.history_view)
+    history_settled(qtbot, after.history_view)
     assert "sent 2×" in after.history_view.model.cell_text(after.history_view.model.entries[0], 5)
 
 
@@ -284,7 +287,11 @@ def test_a_damaged_history_still_shows_the_outcome_and_says_history_is_not_saved
     assert "History is not being saved" in panel.storage_note.text()
     assert "damaged" in panel.storage_note.text()
     assert window.statusBar().currentMessage().startswith("History is not being saved")
-    assert window.history_view.summary.text().startswith("History cannot be read")
+    window.tabs.setCurrentWidget(window.history_view)
+    history_settled(qtbot, window.history_view)
+    assert window.history_view.summary.text().startswith("History cannot be read: ")
+    assert "Error" not in window.history_view.summary.text()  # words, not an exception's class name
+    window.tabs.setCurrentIndex(0)
 
     guard_dialogs.answer("Return")  # without history the window still remembers this call
     press_enter(qtbot, window)
