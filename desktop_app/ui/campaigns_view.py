@@ -148,7 +148,9 @@ class PreviewModel(QAbstractTableModel):
 
 
 class CampaignRowsModel(QAbstractTableModel):
-    """Every row of one campaign journal, filtered; rows are read a page at a time when shown."""
+    """Every row of one campaign journal, filtered. Which rows match, and each page of rows as it
+    is shown, are read on a worker (its own journal connection): a page not read yet shows blank
+    for a moment, the window never waits."""
 
     COLUMNS = (
         "Line",
@@ -164,55 +166,98 @@ class CampaignRowsModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._journal: Journal | None = None
+        self.runner = TaskRunner(self, max_threads=1)  # in order: ids, then the pages they index
+        self._path: Path | None = None
         self._ids: list[int] = []
         self._pages: dict[int, list[RowView]] = {}
+        self._asked: set[int] = set()  # pages on their way
+        self._fresh: set[int] = set()  # cached pages read since the last change (others: re-read)
+        self._generation = 0  # answers for an older journal or filter are dropped
         self.state_filter: str | None = None
         self.search = ""
 
     def set_journal(self, path: Path | None) -> None:
-        if self._journal is not None:
-            self._journal.close()
-        self._journal = Journal(path) if path is not None else None
+        self._path = path
         self.reload()
 
     def close(self) -> None:
-        self.set_journal(None)
+        self._path = None
+        self._generation += 1
+        self.runner.shutdown(10)
 
     def set_filter(self, state: str | None, search: str) -> None:
         self.state_filter, self.search = state, search
         self.reload()
 
+    @property
+    def loading(self) -> bool:
+        return not self.runner.idle
+
     def reload(self) -> None:
-        """Re-read which rows match the filter (one indexed query for ids only)."""
-        ids = self._journal.row_ids(self.state_filter, self.search) if self._journal is not None else []
+        """Re-read which rows match the filter (one indexed query for ids only), on the worker."""
+        self._generation += 1
+        generation, path = self._generation, self._path
+        if path is None:
+            self._show_ids(generation, [])
+            return
+        state, search = self.state_filter, self.search
+        task = self.runner.start("campaign row ids", lambda _cancel: _read_ids(path, state, search))
+        task.succeeded.connect(lambda ids: self._show_ids(generation, ids))
+
+    def _show_ids(self, generation: int, ids: list[int]) -> None:
+        if generation != self._generation:
+            return
         if ids == self._ids:
             self.refresh_rows()
             return
         self.beginResetModel()
-        self._ids, self._pages = ids, {}
+        self._ids, self._pages, self._asked, self._fresh = ids, {}, set(), set()
         self.endResetModel()
 
     def refresh_rows(self) -> None:
-        """The rows shown may have changed state: forget cached pages and repaint."""
-        self._pages = {}
+        """The rows shown may have changed state: re-read the pages on screen as they are painted
+        (the cached ones stay shown until then, so a running campaign's table does not flicker)."""
+        self._asked, self._fresh = set(), set()
         if self._ids:
             last = self.index(len(self._ids) - 1, len(self.COLUMNS) - 1)
             self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole])
 
     def row_at(self, row: int) -> RowView | None:
-        if self._journal is None or not 0 <= row < len(self._ids):
+        """The row if its page has been read; otherwise None, and the page is asked for."""
+        if self._path is None or not 0 <= row < len(self._ids):
             return None
         page_number = row // PAGE_SIZE
+        if page_number not in self._fresh:
+            self._ask_page(page_number)
         page = self._pages.get(page_number)
         if page is None:
-            if len(self._pages) >= MAX_CACHED_PAGES:
-                self._pages.pop(next(iter(self._pages)))
-            start = page_number * PAGE_SIZE
-            page = self._journal.rows_by_ids(self._ids[start : start + PAGE_SIZE])
-            self._pages[page_number] = page
+            return None
         offset = row - page_number * PAGE_SIZE
         return page[offset] if offset < len(page) else None
+
+    def _ask_page(self, page_number: int) -> None:
+        if page_number in self._asked or self._path is None:
+            return
+        self._asked.add(page_number)
+        generation, path = self._generation, self._path
+        start = page_number * PAGE_SIZE
+        ids = self._ids[start : start + PAGE_SIZE]
+        task = self.runner.start("campaign rows", lambda _cancel: _read_rows(path, ids))
+        task.succeeded.connect(lambda rows: self._show_page(generation, page_number, rows))
+
+    def _show_page(self, generation: int, page_number: int, rows: list[RowView]) -> None:
+        if generation != self._generation or page_number not in self._asked:
+            return  # another journal or filter since, or the pages were refreshed meanwhile
+        self._asked.discard(page_number)
+        if page_number not in self._pages and len(self._pages) >= MAX_CACHED_PAGES:
+            self._fresh.discard(evicted := next(iter(self._pages)))
+            del self._pages[evicted]
+        self._pages[page_number] = rows
+        self._fresh.add(page_number)
+        first = page_number * PAGE_SIZE
+        last = min(first + PAGE_SIZE, len(self._ids)) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._ids)
@@ -328,6 +373,7 @@ class CampaignsView(QWidget):
         self.current_id: str | None = None
         self.last_summary: Summary | None = None
         self._runner: Any = None
+        self._stop_asked: str | None = None  # "pause" / "cancel" asked before the runner existed
         self._run_task: Task | None = None
         self._filter_clock = QElapsedTimer()
         self._filter_clock.start()
@@ -686,10 +732,17 @@ class CampaignsView(QWidget):
         if path:
             self.export_rejected(Path(path))
 
-    def export_rejected(self, path: Path) -> int:
-        count = export_rejected_csv(self.checked.rejected if self.checked else [], path)
-        self.import_error.setText(f"Saved {count} left-out rows to {path}.")
-        return count
+    def export_rejected(self, path: Path) -> Task:
+        """Save the left-out rows (invalid, duplicate, do-not-call) with their reasons, on a worker."""
+        rejected = list(self.checked.rejected if self.checked else [])
+        task = self.tasks.start("left-out export", lambda _cancel: export_rejected_csv(rejected, path))
+        task.succeeded.connect(
+            lambda count: self.import_error.setText(
+                f"Saved {count} left-out {'row' if count == 1 else 'rows'} to {path}."
+            )
+        )
+        task.failed.connect(lambda error: self.import_error.setText(_last_line(error)))
+        return task
 
     def create_campaign(self, start: bool) -> Task | None:
         checked = self.checked
@@ -766,9 +819,15 @@ class CampaignsView(QWidget):
             self.status.setText(str(error))
             return None
         settings.api_url = resolved.account.api_url
-        self._runner = runner = _make_runner(path, resolved, settings, self._relay.progress.emit)
+        self._runner, self._stop_asked = None, None
+        progress = self._relay.progress.emit
 
         def work(_cancel: threading.Event) -> Any:
+            # Built here, not on the GUI thread: the HTTP client loads httpx and the TLS roots.
+            runner = _make_runner(path, resolved, settings, progress)
+            self._runner = runner
+            if self._stop_asked is not None:  # Pause or Cancel pressed while it was being built
+                getattr(runner, self._stop_asked)()
             try:
                 return runner.run()
             finally:
@@ -782,19 +841,26 @@ class CampaignsView(QWidget):
         return task
 
     def pause(self) -> None:
-        if self._runner is not None and self.running:
-            self._runner.pause()
+        if self._ask_runner("pause"):
             self.status.setText("Pausing: waiting for the calls already on the way…")
 
     def cancel(self) -> None:
-        if self._runner is not None and self.running:
-            self._runner.cancel()
+        if self._ask_runner("cancel"):
             self.status.setText("Cancelling…")
         elif self.current_id is not None:
             with Journal.open(self.current_id) as journal:
                 journal.set_status(jr.CANCELLED)
                 self._show_summary(journal.summary())
             self.refresh_campaigns()
+
+    def _ask_runner(self, request: str) -> bool:
+        """Pass pause/cancel to the running campaign, or to the one still being built on its worker."""
+        if not self.running:
+            return False
+        self._stop_asked = request
+        if self._runner is not None:
+            getattr(self._runner, request)()
+        return True
 
     def _show_progress(self, progress: Any) -> None:
         if progress.summary.id != self.current_id:
@@ -922,8 +988,7 @@ class CampaignsView(QWidget):
 
     def shutdown(self, timeout_s: float = 30.0) -> bool:
         """Pause a running campaign (calls on the way are recorded) and wait for the workers."""
-        if self._runner is not None and self.running:
-            self._runner.pause()
+        self._ask_runner("pause")
         done = self.tasks.shutdown(timeout_s)
         self.rows_model.close()
         return done
@@ -931,6 +996,16 @@ class CampaignsView(QWidget):
     def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _read_ids(path: Path, state: str | None, search: str) -> list[int]:
+    with Journal(path) as journal:  # on a worker: a connection of its own
+        return journal.row_ids(state, search)
+
+
+def _read_rows(path: Path, ids: list[int]) -> list[RowView]:
+    with Journal(path) as journal:
+        return journal.rows_by_ids(ids)
 
 
 def _with_choice(table: Table) -> tuple[Table, ColumnChoice]:

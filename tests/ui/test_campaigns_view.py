@@ -12,6 +12,7 @@ from desktop_app.campaigns.journal import CampaignSettings, Journal
 from desktop_app.credentials import Profile, Resolved
 from desktop_app.ui.campaigns_view import CampaignsView
 from tests.campaign_helpers import assert_exactly_once, numbers
+from tests.ui.conftest import StallMeter
 
 
 @pytest.fixture
@@ -67,7 +68,9 @@ def test_changing_the_phone_column_rechecks(qtbot, view) -> None:
 def test_left_out_rows_export(qtbot, view, tmp_path: Path) -> None:
     _paste_and_check(qtbot, view, _contacts(1) + "Wrong,12345,\n")
     out = tmp_path / "left-out.csv"
-    assert view.export_rejected(out) == 1
+    with qtbot.waitSignal(view.export_rejected(out).succeeded) as saved:
+        pass
+    assert saved.args[0] == 1 and view.import_error.text() == f"Saved 1 left-out row to {out}."
     with out.open(encoding="utf-8-sig") as handle:
         (row,) = list(csv.DictReader(handle))
     assert row["kind"] == "invalid" and row["label"] == "Wrong"
@@ -94,13 +97,14 @@ def test_file_import_create_and_run_shows_live_progress_then_saves_a_screenshot(
     assert "Finished" in view.status.text()
     assert "Accepted 30" in view.counts.text()
     assert view.progress.value() == 30 and view.progress.maximum() == 30
-    assert view.rows_model.rowCount() == 30
-    assert view.rows_model.index(0, 3).data() == "Accepted"
+    qtbot.waitUntil(lambda: view.rows_model.rowCount() == 30)  # the table reads on a worker
+    qtbot.waitUntil(lambda: view.rows_model.index(0, 3).data() == "Accepted")
     assert_exactly_once(sandbox, Journal.open(view.current_id).path)
     qtbot.waitUntil(
         lambda: view.campaign_list.count() == 1 and "30/30 accepted" in view.campaign_list.item(0).text()
     )
     view.row_filter.setCurrentIndex(view.row_filter.findText("Accepted"))
+    qtbot.waitUntil(lambda: not view.rows_model.loading)
     assert view.rows_model.rowCount() == 30
     assert view.grab().save(str(tmp_path / "campaigns.png"))  # renders; docs/ shots: scripts/screenshots.py
 
@@ -122,6 +126,21 @@ def test_pause_and_resume_from_the_window(qtbot, view, sandbox) -> None:
         view.start_button.click()
     assert resumed.args[0].status == "finished"
     assert_exactly_once(sandbox, Journal.open(view.current_id).path)
+
+
+def test_pause_pressed_the_moment_a_campaign_starts_is_kept(qtbot, view, sandbox) -> None:
+    """The runner is built on its worker; a Pause pressed before it exists must not be lost."""
+    _paste_and_check(qtbot, view, _contacts(20))
+    view.new_settings.rate.setValue(0)
+    view.new_settings.window.setText("any")
+    sandbox.faults.latency_s = 0.2
+    with qtbot.waitSignal(view.run_finished, timeout=30_000) as paused:
+        view.create_start_button.click()
+        qtbot.waitUntil(lambda: view.running, timeout=10_000)
+        assert view.pause_button.isEnabled()
+        view.pause_button.click()  # at once: the runner may still be being built
+    assert paused.args[0].status == "paused"
+    assert len(sandbox.accepted_calls) < 20
 
 
 def test_account_problem_is_explained_in_the_window(qtbot, sandbox) -> None:
@@ -153,8 +172,10 @@ def test_a_past_campaign_with_100k_rows_reopens_without_loading_every_row(qtbot,
     view.campaign_list.itemClicked.emit(view.campaign_list.item(0))
     assert view.current_id == campaign_id
     model = view.rows_model
-    assert model.rowCount() == 100_000
-    assert model.index(99_999, 1).data() == "+919800099999"
+    with StallMeter() as meter:
+        qtbot.waitUntil(lambda: model.rowCount() == 100_000, timeout=10_000)  # ids read on a worker
+        qtbot.waitUntil(lambda: model.index(99_999, 1).data() == "+919800099999", timeout=10_000)
+    assert meter.longest_ms < 400  # generous: the ids alone took ~110 ms on the GUI thread before
     assert len(model._pages) <= 3  # only the pages on screen (and the one asked for) were read
     view.row_search.setText("+919800012345")
     qtbot.waitUntil(lambda: model.rowCount() == 1)
