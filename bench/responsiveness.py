@@ -243,6 +243,15 @@ def build_window(store: Any, secrets: Any, history: Any) -> Any:
     return window
 
 
+def wait_until_ready(window: Any, timeout_s: float = 30.0) -> None:
+    """The profile's secrets are read on a worker: wait for them before a case that needs them."""
+    from PySide6.QtTest import QTest
+
+    deadline = time.monotonic() + timeout_s
+    while getattr(window, "resolving", False) and time.monotonic() < deadline:
+        QTest.qWait(10)
+
+
 def close_window(window: Any) -> None:
     if window is None:
         return
@@ -336,6 +345,7 @@ class Bench:
             self.keyring.delay = 0.0
             self.small_history = History(self.data / "small-history.sqlite3")
             self.window = build_window(self.store, self.secrets, self.small_history)
+            wait_until_ready(self.window)
         window = self.window
         if resolved_name(window) != PROFILE_A:
             raise Skip(f"the window is not on {PROFILE_A!r} (its keyring read did not finish)")
@@ -363,6 +373,7 @@ class Bench:
             print(f"  (filled {self.args.rows} history rows in {time.perf_counter() - started:.1f} s)")
             self.big_history = History(self._history_path)
             self.big_window = build_window(self.store, self.secrets, self.big_history)
+            wait_until_ready(self.big_window)
             self.big_window.tabs.setCurrentIndex(0)
         return self.big_window
 
@@ -431,7 +442,8 @@ class Bench:
             if event is not None and not event.is_set():
                 return False
             # Synchronous today (returns the count); a later version may only report in the summary.
-            return out.exists() and (isinstance(result, int) or "Export" in summary.text())
+            note = getattr(view, "export_note", summary)  # where the window says the export ended
+            return out.exists() and (isinstance(result, int) or "Exported" in note.text())
 
         return action, done, f"{self.args.rows} rows, search cleared"
 

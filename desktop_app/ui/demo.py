@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from desktop_app.api.catalogue import PROBLEMS
 from desktop_app.credentials import Profile, Resolved
 
 if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a demo starts
@@ -65,6 +64,8 @@ class DemoSession:
 
 def trigger_text(trigger: DemoTrigger) -> str:
     """ "+919000000403 → Not authorised (403 Invalid API Key)"."""
+    from desktop_app.api.catalogue import PROBLEMS  # with the demo menu, not at start-up
+
     shown = "Queued" if trigger.problem == "accepted" else PROBLEMS[trigger.problem].title
     return f"{trigger.number} → {shown} ({trigger.behaviour})"
 

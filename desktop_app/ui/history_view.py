@@ -184,6 +184,8 @@ class HistoryView(QWidget):
         self.model.more_wanted.connect(self.load_more)
         label_widget(self.table, "Call history", "Every call placed from OpDial, newest first")
         self.summary = wrapped_label(name="History summary", tooltip="How many calls are shown")
+        self.export_note = wrapped_label(name="Export result", tooltip="Where the last export went")
+        self.export_note.setVisible(False)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -204,6 +206,7 @@ class HistoryView(QWidget):
         bar.addWidget(self.refresh_button)
         actions = QHBoxLayout()
         actions.addWidget(self.summary, 1)
+        actions.addWidget(self.export_note, 2)
         actions.addWidget(self.dial_button)
         actions.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -318,7 +321,7 @@ class HistoryView(QWidget):
         search, status = self.search_query(), self.status_filter
         self.exporting = True
         self._update_buttons()
-        self.summary.setText(f"Exporting to {path}…")
+        self._note(f"Exporting to {path}…")
         task = self.runner.start(
             "history export", lambda _cancel: self.history.export_csv(path, search=search, status=status)
         )
@@ -326,16 +329,21 @@ class HistoryView(QWidget):
         task.failed.connect(lambda error: self._export_failed(path, error))
         return task
 
+    def _note(self, text: str) -> None:
+        """The export's progress or result, beside the count (a refresh does not wipe it)."""
+        self.export_note.setText(text)
+        self.export_note.setVisible(True)
+
     def _exported(self, path: Path, written: int) -> None:
         self.exporting = False
         self.last_export = path
-        self.summary.setText(f"Exported {written:,} {'call' if written == 1 else 'calls'} to {path}")
+        self._note(f"Exported {written:,} {'call' if written == 1 else 'calls'} to {path}")
         log.info("history exported: %d rows", written)
         self._update_buttons()
 
     def _export_failed(self, path: Path, error: str) -> None:
         self.exporting = False
-        self.summary.setText(f"Could not export to {path}: {_last_words(error)}")
+        self._note(f"Could not export to {path}: {_last_words(error)}")
         self._update_buttons()
 
 

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -77,6 +77,7 @@ def _default_client(resolved: Resolved) -> ObdClient:
 
 
 UNLOCKING_KEYRING = "Unlocking keyring…"
+AFTER_PAINT_LATEST_MS = 250  # a window started hidden (tray) never paints: start its work anyway
 
 
 def _resolve_quietly(
@@ -146,6 +147,11 @@ class MainWindow(QMainWindow):
         self.resolving = False  # the profile's secrets are being read (Call waits for them)
         self._resolve_generation = 0  # only the latest profile choice's answer is used
         self._call_when_ready = False  # a link asked to call while the secrets were being read
+        # Work that can wait for the first paint (the keyring read: its import and its answer would
+        # compete with building the window); never later than AFTER_PAINT_LATEST_MS if never shown.
+        self._painted = False
+        self._after_paint: list[Callable[[], None]] = []
+        QTimer.singleShot(AFTER_PAINT_LATEST_MS, self._run_after_paint)
         self._build()
         self._build_menus()
         theme.notifier().changed.connect(self.apply_theme)
@@ -413,14 +419,40 @@ class MainWindow(QMainWindow):
         self._paint_badge(name)
         profile_name = None if name == ENVIRONMENT_ENTRY else name
         env, store, secrets = self.env, self.store, self.secrets
-        task = self.runner.start(
-            "read the profile's secrets",
-            lambda _cancel: _resolve_quietly(profile_name, env, store, secrets),
-        )
-        task.succeeded.connect(lambda result: self._profile_resolved(generation, name, result))
-        task.failed.connect(
-            lambda error: self._profile_resolved(generation, name, ConfigError(_keyring_failure(error)))
-        )
+
+        def read_secrets() -> None:
+            if generation != self._resolve_generation:
+                return  # another profile was chosen before this one's read even started
+            task = self.runner.start(
+                "read the profile's secrets",
+                lambda _cancel: _resolve_quietly(profile_name, env, store, secrets),
+            )
+            task.succeeded.connect(lambda result: self._profile_resolved(generation, name, result))
+            task.failed.connect(
+                lambda error: self._profile_resolved(generation, name, ConfigError(_keyring_failure(error)))
+            )
+
+        self._when_painted(read_secrets)
+
+    def _when_painted(self, work: Callable[[], None]) -> None:
+        """Run ``work`` once the window has first painted (at once after that)."""
+        if self._painted:
+            work()
+        else:
+            self._after_paint.append(work)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            QTimer.singleShot(0, self._run_after_paint)  # after this paint has reached the screen
+
+    def _run_after_paint(self) -> None:
+        if self._painted:
+            return
+        self._painted = True
+        waiting, self._after_paint = self._after_paint, []
+        for work in waiting:
+            work()
 
     def _prefill_profile(self, profile: Profile | None) -> None:
         if profile is None:

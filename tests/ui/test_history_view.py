@@ -87,7 +87,7 @@ def test_export_writes_the_rows_shown(qtbot, window, tmp_path):
     with qtbot.waitSignal(view.export(tmp_path / "calls.csv").succeeded) as done:
         assert not view.export_button.isEnabled()  # one export at a time
     written = done.args[0]
-    assert view.summary.text() == f"Exported 2 calls to {tmp_path / 'calls.csv'}"
+    assert view.export_note.text() == f"Exported 2 calls to {tmp_path / 'calls.csv'}"
 
     rows = list(csv.DictReader((tmp_path / "calls.csv").open(encoding="utf-8")))
     assert written == len(rows) == 2

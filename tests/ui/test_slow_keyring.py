@@ -149,3 +149,29 @@ def test_the_profiles_dialog_reads_and_writes_a_slow_keyring_without_freezing(
     assert all(name != "MainThread" for name in keyring_backend.reader_threads)
     keyring_backend.delay_s = 0
     assert secrets.get_api_key(sandbox_profile.name) == "new-key-0001"
+
+
+def test_the_keyring_is_first_asked_after_the_window_has_painted(
+    qtbot, store, secrets, history, sandbox_profile, keyring_backend
+):
+    """Its import and its answer would otherwise compete with building the first screen."""
+    keyring_backend.delay_s = 0
+    window = MainWindow(store=store, secrets=secrets, history=history, env={})
+    qtbot.addWidget(window)
+    assert keyring_backend.reader_threads == [] and window.resolving
+    window.show()
+    qtbot.waitUntil(lambda: window._painted, timeout=5_000)
+    qtbot.waitUntil(lambda: not window.resolving, timeout=5_000)
+    assert window.resolved is not None and keyring_backend.reader_threads
+    window.shutdown(timeout_s=10)
+
+
+def test_a_window_that_starts_hidden_still_reads_its_profile(
+    qtbot, store, secrets, history, sandbox_profile, keyring_backend
+):
+    keyring_backend.delay_s = 0
+    window = MainWindow(store=store, secrets=secrets, history=history, env={})  # never shown (tray)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: not window.resolving, timeout=5_000)
+    assert window.resolved is not None and not window.isVisible()
+    window.shutdown(timeout_s=10)
