@@ -518,6 +518,12 @@ def run(args: argparse.Namespace) -> list[Row]:
     from PySide6.QtWidgets import QApplication
     from stall_monitor import idle, run_case
 
+    try:  # the interpreter settings the app itself runs with (create_app applies them)
+        from desktop_app.ui.app import keep_the_gui_thread_responsive
+
+        keep_the_gui_thread_responsive()
+    except ImportError:
+        pass
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)
     rows: list[Row] = []

@@ -72,11 +72,25 @@ def parse_args(argv: list[str]) -> Options:
     )
 
 
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def keep_the_gui_thread_responsive() -> None:
+    """Let the GUI thread take the GIL back within 0.5 ms instead of Python's default 5 ms.
+
+    Painting a table calls into Python hundreds of times; while a worker checks 100,000 numbers,
+    each of those calls waited up to 5 ms for the GIL (a 400 ms stall for one repaint). Workers
+    lose little: they switch more often only while the GUI thread actually wants to run.
+    """
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
 def create_app(argv: list[str], options: Options | None = None) -> QApplication:
     from desktop_app.logging_setup import setup_logging
     from desktop_app.ui import icons, theme
     from desktop_app.ui.crash import install_excepthook
 
+    keep_the_gui_thread_responsive()
     app = QApplication.instance() or QApplication([APP_NAME, *(options.extra if options else ())])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_ORG)

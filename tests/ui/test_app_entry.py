@@ -33,6 +33,7 @@ DRIVER = textwrap.dedent(
             seen["received"] = len(window.demo_session.server.received) if window.demo_session else None
             seen["title"] = window.windowTitle()
             seen["visible"] = window.isVisible()
+            seen["switch_interval"] = sys.getswitchinterval()
             QApplication.quit()
         QTimer.singleShot(300, look)
 
@@ -62,6 +63,7 @@ def test_demo_with_a_link_prefills_and_asks_then_stops_the_sandbox(isolated_data
     seen = run_opdial(["--demo", "tel:+91-98765-43210"], isolated_data_dir)
 
     assert seen["code"] == 0 and seen["title"] == "OpDial" and seen["visible"]
+    assert seen["switch_interval"] <= 0.001  # the GUI thread gets the GIL back fast (see create_app)
     assert seen["running"] and seen["url"].startswith("http://127.0.0.1:")
     assert seen["number"] == "+919876543210" and "press Enter to call" in seen["bar"]
     assert seen["received"] == 0  # a link never dials by itself
