@@ -171,6 +171,7 @@ class CallForm(QWidget):
         self.default_region = numbers.DEFAULT_REGION
         self.busy = False
         self.blocked_reason: str | None = "No profile selected."
+        self.blocked_waiting = False  # the reason is a wait (keyring), not a problem to fix
         self.problem: str | None = None
         self._busy_text = ""
         self._busy_clock = QElapsedTimer()
@@ -322,7 +323,7 @@ class CallForm(QWidget):
                 f" QPushButton:checked {{ background: {colors.accent}; font-weight: bold;"
                 f" color: {'#10151c' if colors.dark else '#ffffff'}; border: 1px solid {colors.accent}; }}"
             )
-        self.field_error.setStyleSheet(f"color: {colors.error_fg};")
+        self._style_field_error()
         self.customer.refresh_style()
         self.agent_number.refresh_style()
 
@@ -355,10 +356,18 @@ class CallForm(QWidget):
             self.routing_toggle.setChecked(True)
         self.revalidate()
 
-    def set_blocked(self, reason: str | None) -> None:
-        """Disable Call for a reason outside the form (no usable profile)."""
+    def set_blocked(self, reason: str | None, *, waiting: bool = False) -> None:
+        """Disable Call for a reason outside the form: no usable profile, or (``waiting``) something
+        on its way, such as the keyring's answer, said in a calm colour rather than as an error."""
         self.blocked_reason = reason
+        self.blocked_waiting = waiting and reason is not None
+        self._style_field_error()
         self.revalidate()
+
+    def _style_field_error(self) -> None:
+        colors = theme.colors()
+        waiting = self.blocked_waiting
+        self.field_error.setStyleSheet(f"color: {colors.muted if waiting else colors.error_fg};")
 
     def set_busy(self, busy: bool, text: str = "Calling…") -> None:
         """Show progress on the Call button: "Calling… 3 s" while a call is in flight."""

@@ -415,7 +415,7 @@ class MainWindow(QMainWindow):
             self._profile_resolved(generation, name, self.demo_session.start())
             return
         self.resolving = True
-        self.form.set_blocked(UNLOCKING_KEYRING)
+        self.form.set_blocked(UNLOCKING_KEYRING, waiting=True)
         self._paint_badge(name)
         profile_name = None if name == ENVIRONMENT_ENTRY else name
         env, store, secrets = self.env, self.store, self.secrets
