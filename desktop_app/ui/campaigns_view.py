@@ -362,9 +362,16 @@ class CampaignsView(QWidget):
     campaign_opened = Signal(str)
     run_finished = Signal(object)  # RunResult
 
-    def __init__(self, resolve_profile: Callable[[], Any], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        resolve_profile: Callable[[], Any],
+        parent: QWidget | None = None,
+        *,
+        campaigns_dir: Callable[[], Path | None] = lambda: None,
+    ) -> None:
         super().__init__(parent)
         self.resolve_profile = resolve_profile
+        self.campaigns_dir = campaigns_dir  # None: the real campaigns folder; the demo has its own
         self.tasks = TaskRunner(self, max_threads=3)
         self.table: Table | None = None
         self.choice = ColumnChoice(None, None, "none")
@@ -758,9 +765,10 @@ class CampaignsView(QWidget):
         if self.table is not None and self.choice.phone is not None:
             settings.column = self.table.headers[self.choice.phone]
         settings.profile = self._profile_name()
+        directory = self.campaigns_dir()
 
         def work(_cancel: threading.Event) -> str:
-            with Journal.create(checked, settings) as journal:
+            with Journal.create(checked, settings, directory=directory) as journal:
                 return journal.id
 
         self.create_button.setEnabled(False)
@@ -785,7 +793,7 @@ class CampaignsView(QWidget):
             self.status.setText("Another campaign is running: pause it before opening a different one.")
             return
         try:
-            with Journal.open(campaign_id) as journal:
+            with Journal.open(campaign_id, self.campaigns_dir()) as journal:
                 summary, settings, path = journal.summary(), journal.settings, journal.path
         except jr.JournalError as error:  # e.g. a damaged journal, set aside: say so, do not crash
             self.status.setText(str(error))
@@ -811,7 +819,7 @@ class CampaignsView(QWidget):
         except Exception as error:  # ConfigError, KeyringUnavailable: say it, do not crash
             self.status.setText(f"Cannot start: {error}")
             return None
-        with Journal.open(self.current_id) as journal:
+        with Journal.open(self.current_id, self.campaigns_dir()) as journal:
             path, settings = journal.path, journal.settings
         try:
             settings = self.run_settings.apply_to(settings)
@@ -848,7 +856,7 @@ class CampaignsView(QWidget):
         if self._ask_runner("cancel"):
             self.status.setText("Cancelling…")
         elif self.current_id is not None:
-            with Journal.open(self.current_id) as journal:
+            with Journal.open(self.current_id, self.campaigns_dir()) as journal:
                 journal.set_status(jr.CANCELLED)
                 self._show_summary(journal.summary())
             self.refresh_campaigns()
@@ -934,10 +942,10 @@ class CampaignsView(QWidget):
     def export_results(self, path: Path) -> Task | None:
         if self.current_id is None:
             return None
-        campaign_id = self.current_id
+        campaign_id, directory = self.current_id, self.campaigns_dir()
 
         def work(_cancel: threading.Event) -> int:
-            with Journal.open(campaign_id) as journal:
+            with Journal.open(campaign_id, directory) as journal:
                 return journal.export_csv(path)
 
         task = self.tasks.start("campaign-export", work)
@@ -948,7 +956,8 @@ class CampaignsView(QWidget):
     # -- past campaigns --------------------------------------------------------------------------
 
     def refresh_campaigns(self) -> Task:
-        task = self.tasks.start("campaign-list", lambda _cancel: jr.list_summaries())
+        directory = self.campaigns_dir()
+        task = self.tasks.start("campaign-list", lambda _cancel: jr.list_summaries(directory))
         task.succeeded.connect(self._fill_campaigns)
         return task
 

@@ -6,9 +6,14 @@ Nothing of the demo reaches the keyring or the settings file; ``stop()`` shuts t
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_app import storage
 from desktop_app.credentials import Profile, Resolved
+from desktop_app.history import History
 
 if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a demo starts
     from desktop_app.sandbox.server import DemoTrigger
@@ -20,11 +25,36 @@ DEMO_COLOR = "#ef6c00"
 
 
 class DemoSession:
+    """The sandbox, the demo profile, and a data folder of the demo's own.
+
+    Calls and campaigns made in the demo are kept in a private temporary folder (its own history
+    and campaign journals), never in the real ones: an export of the real history holds no demo
+    call. The folder is new for every demo and removed when the demo stops.
+    """
+
     def __init__(self) -> None:
         from desktop_app.sandbox.server import SandboxServer
 
         self.server = SandboxServer()
         self.resolved: Resolved | None = None
+        self.folder: Path | None = None
+        self._history: History | None = None
+
+    @property
+    def history(self) -> History:
+        """The demo's own call history (made with the demo's folder)."""
+        if self._history is None:
+            self._history = History(self._ensure_folder() / "history.sqlite3")
+        return self._history
+
+    @property
+    def campaigns_dir(self) -> Path:
+        return storage.private_dir(self._ensure_folder() / "campaigns")
+
+    def _ensure_folder(self) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="opdial-demo-"))  # 0700, this user's alone
+        return self.folder
 
     @property
     def running(self) -> bool:
@@ -57,6 +87,12 @@ class DemoSession:
             self.server.stop()
             log.info("demo sandbox stopped")
         self.resolved = None
+        if self._history is not None:
+            self._history.close()
+            self._history = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def agent_name(self, user_id: str | None) -> str | None:
         return self.server.config.users.get(user_id or "")

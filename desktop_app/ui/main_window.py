@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
@@ -454,6 +455,15 @@ class MainWindow(QMainWindow):
         for work in waiting:
             work()
 
+    def _show_data_of(self, resolved: Resolved | None) -> None:
+        """History and Campaigns show the demo's own data while on the demo, the real data otherwise."""
+        history = self.history_for(resolved)
+        if self.history_view.history is not history:
+            self.history_view.history = history
+            self.history_view.refresh()
+        if self._campaigns_view is not None:
+            self._campaigns_view.refresh_campaigns()
+
     def _prefill_profile(self, profile: Profile | None) -> None:
         if profile is None:
             return
@@ -482,6 +492,7 @@ class MainWindow(QMainWindow):
         self.profile_problem.setVisible(bool(self.resolve_error))
         self._paint_badge(name)
         self._update_banner()
+        self._show_data_of(self.resolved)
         self.profile_changed.emit(name)
         if self._call_when_ready:
             self._call_when_ready = False
@@ -623,7 +634,7 @@ class MainWindow(QMainWindow):
         self.form.set_busy(True)  # the same progress for Call and Try again safely
         self.link_bar.setVisible(False)
         self.status_panel.show_busy(request.to, request.kind)
-        history, client = self.history, self._client_for(resolved)
+        history, client = self.history_for(resolved), self._client_for(resolved)
         profile_name = resolved.profile.name
         log.info(
             "%s %s call %s",
@@ -652,7 +663,7 @@ class MainWindow(QMainWindow):
         """The latest call to ``to`` in this mode: this session's, or history's (also after a restart)."""
         mine = self._last_calls.get((kind, to))
         try:
-            entry = self.history.last_call(kind, to)
+            entry = self.active_history.last_call(kind, to)
         except Exception:  # a damaged history must not stop calls; the session's memory still guards
             log.exception("could not read history for the repeat guard")
             entry = None
@@ -851,13 +862,32 @@ class MainWindow(QMainWindow):
         elif self.tabs.widget(index) is self.campaigns_page:
             _ = self.campaigns_view
 
+    def history_for(self, resolved: Resolved | None) -> History:
+        """The demo keeps its calls in its own history; every other profile uses the real one."""
+        demo = self.demo_session
+        if demo is not None and resolved is not None and resolved.profile.name == DEMO_PROFILE_NAME:
+            return demo.history
+        return self.history
+
+    @property
+    def active_history(self) -> History:
+        return self.history_for(self.resolved)
+
+    def active_campaigns_dir(self) -> Path | None:
+        """Where the Campaigns tab keeps journals: the demo's own folder, or None for the real one."""
+        demo = self.demo_session
+        on_demo = self.resolved is not None and self.resolved.profile.name == DEMO_PROFILE_NAME
+        return demo.campaigns_dir if demo is not None and on_demo else None
+
     @property
     def campaigns_view(self) -> CampaignsView:
         if self._campaigns_view is None:
             from desktop_app.ui import campaigns_view  # built on first use, so imported then too
 
             self._campaigns_view = campaigns_view.CampaignsView(
-                resolve_profile=self.resolve_profile, parent=self.campaigns_page
+                resolve_profile=self.resolve_profile,
+                parent=self.campaigns_page,
+                campaigns_dir=self.active_campaigns_dir,
             )
             self.campaigns_page.layout().addWidget(self._campaigns_view)
         return self._campaigns_view

@@ -107,3 +107,42 @@ def test_demo_names_the_agent_whose_phone_rings_first(qtbot, make_window):
     assert window.status_panel.headline.text() == (
         "Queued — Asha (demo agent)'s phone will ring first, then the customer's"
     )
+
+
+def test_demo_calls_and_campaigns_stay_out_of_the_real_history_and_campaigns(
+    qtbot, make_window, history, sandbox_profile, tmp_path
+):
+    """Calls and campaigns made in the demo live in the demo's own folder, removed when it stops."""
+    from desktop_app.campaigns import journal as jr
+    from tests.ui.conftest import history_settled
+
+    window = make_window()  # a real profile first, with a real call in the real history
+    window.form.customer.edit.setText(CUSTOMER)
+    real_call = place(qtbot, window)
+    window.start_demo()
+    qtbot.waitUntil(lambda: not window.resolving)
+    assert window.resolved.profile.name == DEMO_PROFILE_NAME
+    window.form.customer.edit.setText("+919876500001")
+    demo_call = place(qtbot, window)
+    assert demo_call.accepted
+
+    view = window.campaigns_view
+    view.paste.setPlainText("+919876500002\n+919876500003\n")
+    view.paste_button.click()
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+    with qtbot.waitSignal(view.campaign_opened, timeout=10_000):
+        view.create_campaign(False)
+    assert jr.list_ids() == []  # not in the real campaigns folder
+    assert jr.list_ids(window.active_campaigns_dir()) == [view.current_id]
+
+    assert [e.reference_id for e in history.entries()] == [real_call.reference_id]
+    window.tabs.setCurrentWidget(window.history_view)
+    history_settled(qtbot, window.history_view)
+    assert [e.reference_id for e in window.history_view.model.entries] == [demo_call.reference_id]
+    export = tmp_path / "real.csv"
+    history.export_csv(export)
+    assert demo_call.reference_id not in export.read_text()
+
+    folder = window.demo_session.folder
+    window.close()
+    assert folder is not None and not folder.exists()  # nothing of the demo is left behind
