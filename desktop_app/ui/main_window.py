@@ -545,13 +545,36 @@ class MainWindow(QMainWindow):
         current = self.profile_combo.currentText()
         from desktop_app.ui.profiles_dialog import ProfilesDialog  # first use only: start-up stays light
 
-        dialog = ProfilesDialog(self.store, self.secrets, self, select=current)
-        dialog.profiles_changed.connect(self.reload_profiles)
+        on_demo = current == DEMO_PROFILE_NAME and self.resolved is not None
+        demo_profile = self.resolved.profile if on_demo and self.resolved is not None else None
+        dialog = ProfilesDialog(self.store, self.secrets, self, select=current, demo_profile=demo_profile)
+        # While on the demo, a profile saved in the dialog is listed, but the demo stays chosen.
+        dialog.profiles_changed.connect(lambda name: self.reload_profiles(current if on_demo else name))
         self.profiles_dialog = dialog  # reachable by tests and the launcher
         dialog.exec()
         self.profiles_dialog = None
-        self.reload_profiles(dialog.editing or current)
+        chosen = dialog.editing or current
+        if on_demo and chosen != current and not self._leave_demo_for(chosen):
+            chosen = current
+        self.reload_profiles(chosen)
         self.focus_number()
+
+    def _leave_demo_for(self, name: str) -> bool:
+        """Ask before leaving the sandbox for a real profile (default: stay in the demo)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Leave the demo?",
+            f"Switch from the demo to “{name}”?",
+            parent=self,
+        )
+        box.setInformativeText(f"The demo places no real calls. Calls from “{name}” are real.")
+        switch = box.addButton(f"Switch to {name}", QMessageBox.ButtonRole.AcceptRole)
+        stay = box.addButton("Stay in the demo", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        box.setObjectName("leaveDemo")
+        box.exec()
+        return box.clickedButton() is switch
 
     def focus_profiles(self) -> None:
         self.profile_combo.setFocus()

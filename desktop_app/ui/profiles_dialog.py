@@ -105,10 +105,13 @@ class ProfilesDialog(QDialog):
         parent: QWidget | None = None,
         *,
         select: str | None = None,
+        demo_profile: Profile | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.secrets = secrets
+        self.demo_profile = demo_profile  # listed while the demo runs, to look at, never to change
+        self.showing_demo = False
         self.editing: str | None = None  # name of the profile in the form; None = new
         # The keyring may take seconds to answer (an unlock prompt): every read and write of it
         # runs on a worker, and the dialog says what it is waiting for.
@@ -325,31 +328,64 @@ class ProfilesDialog(QDialog):
         names = self.store.names()
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
-        for profile in self.store.list():
+        listed = [*self.store.list(), *([self.demo_profile] if self.demo_profile else [])]
+        for profile in listed:
             self.profile_list.addItem(profile.name)
             item = self.profile_list.item(self.profile_list.count() - 1)
             item.setIcon(color_swatch(theme.badge_color_for(profile.name, profile.color)))
+            if profile is self.demo_profile:
+                item.setToolTip("Built in for the demo: it can be looked at, not changed")
         self.profile_list.blockSignals(False)
+        if self.demo_profile is not None:
+            names = [*names, self.demo_profile.name]
         target = select if select in names else (names[0] if names else None)
         if target is None:
             self.new_profile()
         else:
             self.profile_list.setCurrentRow(names.index(target))
             self._select(target)
-        self.delete_button.setEnabled(bool(names))
+
+    def _show_demo_profile(self) -> None:
+        """The demo's profile as it is, every field read-only: it lives in memory for the demo only."""
+        assert self.demo_profile is not None
+        self.editing = None
+        self._fill(self.demo_profile, is_default=False)
+        self._set_read_only(True)
+        hint = "built in for the demo"
+        self.api_key.edit.setPlaceholderText(hint)
+        self.secret_token.edit.setPlaceholderText(hint)
+        self.secret_note.setText("The demo profile is built in: it cannot be changed, saved or deleted.")
+        self.form_layout.setRowVisible(self.secret_note, True)
+
+    def _set_read_only(self, read_only: bool) -> None:
+        for line in (
+            self.name, self.company_id, self.public_ivr_id, self.user_id, self.caller_id,
+            self.routing_region, self.group, self.api_url, self.api_key.edit, self.secret_token.edit,
+        ):  # fmt: skip
+            line.setReadOnly(read_only)
+        for widget in (self.default_region, self.color, self.countdown, self.is_default):
+            widget.setEnabled(not read_only)
+        self.showing_demo = read_only
+        self.save_button.setEnabled(not read_only and not self.saving)
+        self.delete_button.setEnabled(not read_only and self.editing is not None)
 
     def new_profile(self) -> None:
         self.profile_list.clearSelection()
         self.editing = None
+        self._set_read_only(False)
         self._fill(Profile(name="", color=self.store.suggest_color()), is_default=False)
         self._show_secret_state(False)
         self.name.setFocus()
 
     def _select(self, name: str) -> None:
+        if self.demo_profile is not None and name == self.demo_profile.name:
+            self._show_demo_profile()
+            return
         profile = self.store.get(name) if name else None
         if profile is None:
             return
         self.editing = profile.name
+        self._set_read_only(False)
         self._fill(profile, is_default=self.store.default_name() == name)
         self._show_secret_state(None)
         task = self.runner.start("has secrets", lambda _cancel: self._has_secrets(profile.name))
@@ -424,7 +460,7 @@ class ProfilesDialog(QDialog):
     def save(self) -> bool:
         """Save the form; True when the profile was saved. Typed secrets then go to the keyring on a
         worker: ``profiles_changed`` is emitted once they are stored (or refused)."""
-        if self.saving:
+        if self.saving or self.showing_demo:
             return False
         profile = self.form_profile()
         key, token = self.api_key.text(), self.secret_token.text()
@@ -456,7 +492,7 @@ class ProfilesDialog(QDialog):
 
     def _set_saving(self, saving: bool) -> None:
         self.saving = saving
-        self.save_button.setEnabled(not saving)
+        self.save_button.setEnabled(not saving and not self.showing_demo)
         self.save_button.setText("Saving to the keyring…" if saving else "Save profile")
 
     def _store_secrets(self, name: str, previous: str | None, key: str, token: str) -> str | None:

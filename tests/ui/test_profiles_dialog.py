@@ -143,3 +143,66 @@ def test_the_window_switches_to_a_profile_saved_in_the_dialog(qtbot, make_window
     qtbot.waitUntil(lambda: not window.resolving)
     assert window.resolved.account.api_url == sandbox.account.api_url
     assert "Sandbox Co" in window.badge.toolTip()
+
+
+class LeaveDemoAnswer:
+    """Answers the "Leave the demo?" question when it shows (polling, so timing cannot hang a test)."""
+
+    def __init__(self, button_text_start: str) -> None:
+        self.button_text_start = button_text_start
+        self.default_button = ""
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._check)
+        self.timer.start()
+
+    def _check(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.objectName() == "leaveDemo":
+            self.timer.stop()
+            self.default_button = box.defaultButton().text()
+            next(b for b in box.buttons() if b.text().startswith(self.button_text_start)).click()
+
+
+def _save_new_profile_in_dialog(qtbot, window, sandbox, name: str, seen: dict) -> None:
+    dialog = window.profiles_dialog
+    try:
+        seen["first"] = dialog.profile_list.item(0).text()
+        seen["read_only"] = dialog.showing_demo and dialog.name.isReadOnly()
+        seen["save_enabled"] = dialog.save_button.isEnabled()
+        seen["saved_demo"] = dialog.save()
+        dialog.new_button.click()
+        fill(dialog, name)
+        account = sandbox.account
+        dialog.api_url.setText(account.api_url)
+        dialog.api_key.edit.setText(account.api_key)
+        dialog.secret_token.edit.setText(account.secret_token)
+        seen["saved"] = dialog.save()
+        qtbot.waitUntil(lambda: not dialog.saving)
+    finally:
+        dialog.accept()
+
+
+def test_saving_a_profile_during_the_demo_asks_before_leaving_the_sandbox(qtbot, make_window, sandbox):
+    window = make_window(demo=True)
+    seen: dict = {}
+    answer = LeaveDemoAnswer("Stay")
+    QTimer.singleShot(0, lambda: _save_new_profile_in_dialog(qtbot, window, sandbox, "Real Co", seen))
+    window.open_profiles()
+    assert seen == {
+        "first": "Demo (sandbox)",  # the demo profile is listed…
+        "read_only": True,  # …to look at: built in, nothing to change
+        "save_enabled": False,
+        "saved_demo": False,
+        "saved": True,
+    }
+    assert answer.default_button == "Stay in the demo"
+    qtbot.waitUntil(lambda: not window.resolving)
+    assert window.profile_combo.currentText() == "Demo (sandbox)" and window.sandbox_banner.isVisible()
+    assert "Real Co" in window.profile_entries()
+
+    answer = LeaveDemoAnswer("Switch")
+    QTimer.singleShot(0, lambda: _save_new_profile_in_dialog(qtbot, window, sandbox, "Other Co", {}))
+    window.open_profiles()
+    qtbot.waitUntil(lambda: not window.resolving)
+    assert window.resolved.profile.name == "Other Co"
