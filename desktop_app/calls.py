@@ -50,7 +50,7 @@ def prepare_call(
     customer = _number("to", "customer number", to, default_region)
     agent_number = None
     if kind is CallKind.USER and not (user_id or "").strip():
-        raise InputError("user_id", "Enter the agent's MyOperator user id (set it in the profile).")
+        raise InputError("user_id", "Enter the agent's MyOperator User ID (set it in the profile).")
     if kind is CallKind.ANONYMOUS:
         agent_number = _number("agent", "agent number", agent, default_region)
         if agent_number == customer:

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.api.curl import render_curl, request_preview
-from desktop_app.api.models import DEFAULT_API_URL, CallKind, CallRequest, Outcome
+from desktop_app.api.models import DEFAULT_API_URL, CallKind, CallRequest, Outcome, queued_words
 
 EXIT_OK, EXIT_INPUT, EXIT_REJECTED, EXIT_FAILED = 0, 2, 3, 4
 EXIT_FOR_STATUS = {"accepted": EXIT_OK, "rejected": EXIT_REJECTED, "failed": EXIT_FAILED}
@@ -101,7 +101,7 @@ def _add_call_options(parser: argparse.ArgumentParser, kind: CallKind) -> None:
         parser.add_argument("--agent", required=True, metavar="NUMBER", help="the agent's phone number")
     parser.add_argument("--to", required=True, metavar="NUMBER", help="the customer's number")
     if kind is CallKind.USER:
-        parser.add_argument("--user-id", metavar="ID", help="agent's MyOperator user id (default: profile's)")
+        parser.add_argument("--user-id", metavar="ID", help="agent's MyOperator User ID (default: profile's)")
     parser.add_argument("--reference-id", metavar="R", help="client request id (default: a new one)")
     parser.add_argument(
         "--resend",
@@ -109,7 +109,7 @@ def _add_call_options(parser: argparse.ArgumentParser, kind: CallKind) -> None:
         help="with --reference-id: re-send a call whose outcome was unknown; if the first got through, "
         "MyOperator's 'reference already taken' answer is reported as accepted (nothing is placed twice)",
     )
-    parser.add_argument("--caller-id", metavar="N", help="outbound caller id (DID)")
+    parser.add_argument("--caller-id", metavar="N", help="outbound Caller ID (DID)")
     parser.add_argument("--region", metavar="R", help="DID routing region (passed through)")
     parser.add_argument("--group", metavar="G", help="DID group within the region (passed through)")
     parser.add_argument("--max-duration", metavar="S", type=int, help="maximum call length, 1-5400 seconds")
@@ -117,7 +117,7 @@ def _add_call_options(parser: argparse.ArgumentParser, kind: CallKind) -> None:
 
 def _add_call_kinds(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, verb: str) -> None:
     helps = {
-        CallKind.USER: "connect the agent (by MyOperator user id) to a customer",
+        CallKind.USER: "connect the agent (by MyOperator User ID) to a customer",
         CallKind.ANONYMOUS: "connect two numbers: the agent's and the customer's",
         CallKind.IVR: "queue a customer through the campaign's IVR",
     }
@@ -185,11 +185,11 @@ def _add_profile_commands(commands: argparse._SubParsersAction, common: argparse
     sub = profile.add_subparsers(dest="profile_action", metavar="ACTION", required=True)
     add = sub.add_parser("add", parents=[common], help="create or update a profile; secrets are prompted")
     add.add_argument("name")
-    add.add_argument("--company-id", help="MyOperator company id")
+    add.add_argument("--company-id", help="MyOperator Company ID")
     add.add_argument("--public-ivr-id", help="the campaign's Public IVR ID")
-    add.add_argument("--user-id", help="the agent's MyOperator user id")
+    add.add_argument("--user-id", help="the agent's MyOperator User ID")
     add.add_argument("--default-region", help="region for national numbers, e.g. IN (default IN)")
-    add.add_argument("--caller-id", help="default outbound caller id")
+    add.add_argument("--caller-id", help="default outbound Caller ID")
     add.add_argument("--routing-region", help="default DID routing region")
     add.add_argument("--group", help="default DID group")
     add.add_argument("--set-api-url", metavar="URL", help="API URL for this profile (default: MyOperator's)")
@@ -304,8 +304,8 @@ def _id_problem(label: str, option: str, value: str | None, max_length: int) -> 
 
 def _request_problem(request: CallRequest) -> str | None:
     return _id_problem(
-        "reference id", "--reference-id", request.reference_id, MAX_REFERENCE_ID_LENGTH
-    ) or _id_problem("caller id", "--caller-id", request.caller_id, MAX_CALLER_ID_LENGTH)
+        "Reference ID", "--reference-id", request.reference_id, MAX_REFERENCE_ID_LENGTH
+    ) or _id_problem("Caller ID", "--caller-id", request.caller_id, MAX_CALLER_ID_LENGTH)
 
 
 def _prepare(args: argparse.Namespace, profile) -> CallRequest:
@@ -363,12 +363,7 @@ def outcome_json(outcome: Outcome, account) -> dict[str, Any]:
 
 def accepted_sentence(outcome: Outcome, agent: str | None = None) -> str:
     """The one wording of "queued" for every front end: accepted is not ringing yet."""
-    request = outcome.request
-    if request.kind is CallKind.IVR:
-        text = "Queued — the customer will be called and connected to the next free agent."
-    else:
-        who = f"{agent}'s" if agent else "the agent's"
-        text = f"Queued — {who} phone will ring first, then the customer's."
+    text = queued_words(outcome.request, agent) + "."
     if outcome.confirmed_by_duplicate:
         text += " (Confirmed on retry: MyOperator already had this call.)"
     return text

@@ -81,7 +81,7 @@ class Profile:
     name: str
     company_id: str = ""
     public_ivr_id: str = ""
-    user_id: str = ""  # the agent's MyOperator user id, prefilled for user dials
+    user_id: str = ""  # the agent's MyOperator User ID, prefilled for user dials
     default_region: str = "IN"
     caller_id: str = ""
     region: str = ""
@@ -704,8 +704,8 @@ _ENV_FIELDS = {
     "api_url": ENV_API_URL,
 }
 _FIELD_WORDS = {
-    "company_id": ("company id", ENV_COMPANY_ID),
-    "public_ivr_id": ("public IVR id", ENV_PUBLIC_IVR_ID),
+    "company_id": ("Company ID", ENV_COMPANY_ID),
+    "public_ivr_id": ("Public IVR ID", ENV_PUBLIC_IVR_ID),
     "api_key": ("API key (x-api-key)", ENV_API_KEY),
     "secret_token": ("secret token", ENV_SECRET_TOKEN),
 }

@@ -99,7 +99,7 @@ def test_invalid_numbers_never_reach_the_network(sandbox, text, field):
 
 
 def test_user_dial_without_a_user_id_is_refused_before_sending():
-    with pytest.raises(InputError, match="user id"):
+    with pytest.raises(InputError, match="User ID"):
         prepare_call("user", CUSTOMER, user_id="  ")
 
 

@@ -102,7 +102,7 @@ def test_a_gateway_answer_is_never_read_for_words(status, words):
 def test_the_gateway_variant_says_the_call_may_have_been_processed_and_to_resend_safely():
     found = catalogue.classify_response(502, "<html><body>502 Bad Gateway</body></html>", HTML)
     assert (found.code, found.retry_after) == ("server_error", None)
-    assert "may" in found.explanation and "same reference id" in found.action
+    assert "may" in found.explanation and "same Reference ID" in found.action
     assert "new call" in found.action
     plain = catalogue.classify_response(500, '{"message":"Internal server error"}')
     assert plain.explanation == catalogue.PROBLEMS["server_error"].explanation

@@ -41,7 +41,7 @@ def assert_no_secrets(text: str, sandbox) -> None:
 def test_user_call_with_environment_credentials_is_queued(capsys, env_account):
     code, out, _ = run(capsys, "call", "user", "--to", "098765 43210")
     assert code == 0
-    assert "Queued — the agent's phone will ring first, then the customer's." in out
+    assert "Queued — the agent's phone (User ID a1b2c3d4e5f60718) rings first, then the customer's." in out
     assert env_account.accepted_calls[0]["number"] == CUSTOMER
 
 

@@ -484,16 +484,16 @@ def test_missing_secrets_are_named_with_the_fix(store: ProfileStore, secrets: Se
 def test_missing_profile_fields_are_named(store: ProfileStore, secrets: SecretStore) -> None:
     store.save(acme(company_id="", public_ivr_id=""))
     secrets.set_secrets("Acme", API_KEY, SECRET_TOKEN)
-    with pytest.raises(ConfigError, match="missing the company id and public IVR id"):
+    with pytest.raises(ConfigError, match="missing the Company ID and Public IVR ID"):
         resolve(env={}, store=store, secrets=secrets)
     env = {"OPDIAL_COMPANY_ID": "env-co"}
-    with pytest.raises(ConfigError, match=r"missing the public IVR id\. .*OPDIAL_PUBLIC_IVR_ID"):
+    with pytest.raises(ConfigError, match=r"missing the Public IVR ID\. .*OPDIAL_PUBLIC_IVR_ID"):
         resolve(env=env, store=store, secrets=secrets)
 
 
 def test_incomplete_environment_without_profile_names_the_missing_variables(store: ProfileStore) -> None:
     env = dict(ENV_ONLY, OPDIAL_PUBLIC_IVR_ID="")
-    with pytest.raises(ConfigError, match=r"Missing public IVR id\. Set OPDIAL_PUBLIC_IVR_ID"):
+    with pytest.raises(ConfigError, match=r"Missing Public IVR ID\. Set OPDIAL_PUBLIC_IVR_ID"):
         resolve(env=env, store=store, secrets=SecretStore(fail.Keyring()))
 
 

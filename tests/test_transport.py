@@ -301,7 +301,7 @@ def test_a_gateway_error_after_all_retries_is_unknown_not_a_rejection(serve, sta
     assert (outcome.status, outcome.http_status, outcome.problem.code) == ("failed", status, "server_error")
     assert outcome.unknown and outcome.attempts == 3
     assert "not known whether" in outcome.problem.explanation
-    assert "same reference id" in outcome.problem.action
+    assert "same Reference ID" in outcome.problem.action
     assert all(b'"reference_id": "ref-gateway"' in r for r in server.requests) and len(server.requests) == 3
 
 

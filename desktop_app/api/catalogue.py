@@ -42,7 +42,7 @@ PROBLEMS: dict[str, ProblemText] = {
     "bad_request": ProblemText(
         "Request refused as incomplete",
         "MyOperator says a field is missing or has the wrong type.",
-        "Check the profile (company id, Public IVR ID, agent user id) and the optional fields; "
+        "Check the profile (Company ID, Public IVR ID, agent User ID) and the optional fields; "
         "the details show MyOperator's exact words.",
     ),
     "auth_failed": ProblemText(
@@ -50,7 +50,7 @@ PROBLEMS: dict[str, ProblemText] = {
         "MyOperator refused the credentials: the x-api-key or secret token is wrong, or the feature "
         "is not enabled for this company.",
         "Open Profiles and re-enter the x-api-key and secret token exactly as shown in the MyOperator "
-        "panel; check the company id.",
+        "panel; check the Company ID.",
         account_wide=True,
     ),
     "anonymous_disabled": ProblemText(
@@ -60,16 +60,16 @@ PROBLEMS: dict[str, ProblemText] = {
         account_wide=True,
     ),
     "duplicate_reference": ProblemText(
-        "Reference id already used",
-        "MyOperator already received a call with this reference id recently, so it did not place "
+        "Reference ID already used",
+        "MyOperator already received a call with this Reference ID recently, so it did not place "
         "this one again.",
         "If you were re-sending a call whose outcome was unknown, the first one was queued. If you "
-        "meant a new call, call again: OpDial uses a new reference id for every new call.",
+        "meant a new call, call again: OpDial uses a new Reference ID for every new call.",
     ),
     "company_config_missing": ProblemText(
         "Company not set up for calls",
-        "MyOperator has no campaign configuration for this company id / Public IVR ID.",
-        "Check the company id and Public IVR ID in the profile; if they are right, ask your "
+        "MyOperator has no campaign configuration for this Company ID / Public IVR ID.",
+        "Check the Company ID and Public IVR ID in the profile; if they are right, ask your "
         "MyOperator account manager to enable the campaign.",
         account_wide=True,
     ),
@@ -94,7 +94,7 @@ PROBLEMS: dict[str, ProblemText] = {
     "timeout": ProblemText(
         "No answer in time",
         "MyOperator did not answer in time, so OpDial cannot tell whether the call was queued.",
-        "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
+        "Wait a minute for the phone to ring. To retry, re-send it with the same Reference ID "
         "(Try again safely in the window, --reference-id R --resend in the CLI): MyOperator will "
         "not place it twice.",
         retryable=True,
@@ -143,7 +143,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "network.dropped": {
         "explanation": "The connection dropped before MyOperator answered, so it is not known "
         "whether the call was queued.",
-        "action": "Wait a minute for the phone to ring. To retry, re-send it with the same reference id "
+        "action": "Wait a minute for the phone to ring. To retry, re-send it with the same Reference ID "
         "(Try again safely, or --reference-id R --resend in the CLI): MyOperator will not place "
         "it twice.",
     },
@@ -161,7 +161,7 @@ VARIANTS: dict[str, dict[str, str]] = {
         "itself. MyOperator may still have received and queued the call, so it is not known whether "
         "it was placed.",
         "action": "Wait a minute for the phone to ring. Do not place a new call: to retry, re-send it "
-        "with the same reference id (Try again safely in the window, --reference-id R --resend in "
+        "with the same Reference ID (Try again safely in the window, --reference-id R --resend in "
         "the CLI): MyOperator will not place it twice.",
     },
     "bad_request.duration": {
@@ -443,3 +443,4 @@ def was_sent(exc: BaseException) -> bool:
     import httpx
 
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
+

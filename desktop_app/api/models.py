@@ -72,7 +72,7 @@ class CallRequest:
         if not self.to.startswith("+"):
             found.append("The customer number must be in E.164 form, starting with +.")
         if self.kind is CallKind.USER and not (self.user_id or "").strip():
-            found.append("A user dial needs the agent's MyOperator user id.")
+            found.append("A user dial needs the agent's MyOperator User ID.")
         if self.kind is CallKind.ANONYMOUS and not (self.agent_number or "").startswith("+"):
             found.append("An anonymous dial needs the agent's number in E.164 form.")
         if self.max_call_duration is not None:
@@ -80,7 +80,7 @@ class CallRequest:
             if not low <= self.max_call_duration <= high:
                 found.append(f"Maximum call duration must be between {low} and {high} seconds.")
         if not self.reference_id.strip():
-            found.append("The reference id must not be empty.")
+            found.append("The Reference ID must not be empty.")
         return found
 
 
@@ -165,3 +165,19 @@ class Outcome:
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
+
+
+def queued_words(request: CallRequest, agent_name: str | None = None) -> str:
+    """What an accepted call means, in the same words everywhere: queued, not yet ringing, never
+    a claim that anyone answered."""
+    if request.kind is CallKind.IVR:
+        return "Queued — the customer will be called and connected to the next free agent"
+    if agent_name:  # "Asha (demo agent)" → "Asha's phone", not "Asha (demo agent)'s phone"
+        phone = f"{agent_name.split(' (')[0].strip()}'s phone"
+    elif request.kind is CallKind.USER and request.user_id:
+        phone = f"the agent's phone (User ID {request.user_id})"
+    elif request.agent_number:
+        phone = f"the agent's phone ({request.agent_number})"
+    else:
+        phone = "the agent's phone"
+    return f"Queued — {phone} rings first, then the customer's"

@@ -207,11 +207,11 @@ class CallForm(QWidget):
             "Enter places the call.",
         )
         self.agent_user_id = QLineEdit()
-        self.agent_user_id.setPlaceholderText("the agent's MyOperator user id, e.g. 5f3c9a1b2c3d4e5f")
+        self.agent_user_id.setPlaceholderText("the agent's MyOperator User ID, e.g. 5f3c9a1b2c3d4e5f")
         label_widget(
             self.agent_user_id,
-            "Agent user id",
-            "The MyOperator user id of the agent whose phone rings first (prefilled from the profile)",
+            "Agent User ID",
+            "The MyOperator User ID of the agent whose phone rings first (prefilled from the profile)",
         )
         self.agent_number = NumberField(
             "Agent number",
@@ -224,19 +224,19 @@ class CallForm(QWidget):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.addRow(self._row_label("Customer &number", self.customer.edit), self.customer.edit)
         self.form.addRow("", self.customer.status)
-        self.form.addRow(self._row_label("Agent &user id", self.agent_user_id), self.agent_user_id)
+        self.form.addRow(self._row_label("Agent &User ID", self.agent_user_id), self.agent_user_id)
         self.form.addRow(self._row_label("&Agent number", self.agent_number.edit), self.agent_number.edit)
         self.form.addRow("", self.agent_number.status)
 
         self.routing_toggle = expander_button(
             "Routing (optional)",
             name="Routing section",
-            tooltip="Show caller id, region, group and a maximum duration for dedicated-number routing",
+            tooltip="Show Caller ID, region, group and a maximum duration for dedicated-number routing",
         )
         self.routing_box = QFrame()
         routing = QFormLayout(self.routing_box)
         routing.setContentsMargins(18, 0, 0, 0)
-        self.caller_id = self._line("Caller id", "Outbound caller id (DID) to show, as MyOperator knows it")
+        self.caller_id = self._line("Caller ID", "Outbound Caller ID (DID) to show, as MyOperator knows it")
         self.region = self._line("Region", "Dedicated-number region, passed to MyOperator as typed")
         self.group = self._line("Group", "Group within the region, passed to MyOperator as typed")
         self.max_duration = QSpinBox()
@@ -244,7 +244,7 @@ class CallForm(QWidget):
         self.max_duration.setSpecialValueText("no limit")
         self.max_duration.setSuffix(" s")
         label_widget(self.max_duration, "Maximum call duration", "Cut the call after this many seconds")
-        routing.addRow(self._row_label("Caller id", self.caller_id), self.caller_id)
+        routing.addRow(self._row_label("Caller ID", self.caller_id), self.caller_id)
         routing.addRow(self._row_label("Region", self.region), self.region)
         routing.addRow(self._row_label("Group", self.group), self.group)
         routing.addRow(self._row_label("Max duration", self.max_duration), self.max_duration)
@@ -344,7 +344,7 @@ class CallForm(QWidget):
     def set_profile_defaults(
         self, *, region: str, user_id: str, caller_id: str = "", routing_region: str = "", group: str = ""
     ) -> None:
-        """Prefill from the chosen profile (user id and routing), and read numbers in its region."""
+        """Prefill from the chosen profile (User ID and routing), and read numbers in its region."""
         self.default_region = region or numbers.DEFAULT_REGION
         self.customer.set_region(self.default_region)
         self.agent_number.set_region(self.default_region)
@@ -420,7 +420,7 @@ class CallForm(QWidget):
         if isinstance(self.customer.result, numbers.NumberError):
             return f"Customer number: {self.customer.result.reason}"
         if self.kind is CallKind.USER and not self.agent_user_id.text().strip():
-            return "Enter the agent's MyOperator user id (or save it in the profile)."
+            return "Enter the agent's MyOperator User ID (or save it in the profile)."
         if self.kind is CallKind.ANONYMOUS:
             if not self.agent_number.text():
                 return "Enter the agent's phone number."

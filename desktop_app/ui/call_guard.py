@@ -109,8 +109,8 @@ def unknown_box(parent: QWidget | None, last: LastCall) -> QMessageBox:
         "it may already be queued."
     )
     box.setInformativeText(
-        "Try again safely sends it again with the same reference_id: MyOperator will not place it "
-        "twice.\n\nA new call gets a new reference_id and may ring the customer twice."
+        "Try again safely sends it again with the same Reference ID: MyOperator will not place it "
+        "twice.\n\nA new call gets a new Reference ID and may ring the customer twice."
     )
     box.setObjectName("unknownGuard")
     box.setAccessibleName("Last call's outcome is unknown")

@@ -159,8 +159,8 @@ class CampaignRowsModel(QAbstractTableModel):
         "State",
         "Attempts",
         "Problem",
-        "Reference id",
-        "Unique id",
+        "Reference ID",
+        "Unique ID",
         "Updated",
     )
 
@@ -553,9 +553,9 @@ class CampaignsView(QWidget):
             self.row_filter.addItem(text, state)
         label_widget(self.row_filter, "Row filter", "Show only rows in this state")
         self.row_search = QLineEdit()
-        self.row_search.setPlaceholderText("Search number, label or reference id…")
+        self.row_search.setPlaceholderText("Search number, label or Reference ID…")
         self.row_search.setClearButtonEnabled(True)
-        label_widget(self.row_search, "Search rows", "Find rows by number, label or reference id")
+        label_widget(self.row_search, "Search rows", "Find rows by number, label or Reference ID")
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(200)

@@ -29,7 +29,7 @@ class FirstRunPage(QWidget):
         label_widget(title, "Welcome", "Welcome to OpDial")
         intro = wrapped_label(
             "OpDial places calls through your MyOperator account: the agent's phone rings first, then "
-            "the customer's. To start, create a profile with the company id, Public IVR ID, x-api-key "
+            "the customer's. To start, create a profile with the Company ID, Public IVR ID, x-api-key "
             "and secret token from the MyOperator panel — or try the demo first: it runs a local "
             "sandbox, so nobody is called.",
             name="Introduction",

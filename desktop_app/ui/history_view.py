@@ -52,7 +52,7 @@ def _local_time(entry: HistoryEntry) -> str:
 class HistoryModel(QAbstractTableModel):
     """The calls shown, a page at a time: the view asks for more (``more_wanted``) as you scroll."""
 
-    HEADERS = ("Time", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "reference_id")
+    HEADERS = ("Time", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "Reference ID")
     more_wanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -150,11 +150,11 @@ class HistoryView(QWidget):
 
     def _build(self) -> None:
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search numbers, reference_id, profile, problem…")
+        self.search.setPlaceholderText("Search numbers, Reference ID, profile, problem…")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         label_widget(
-            self.search, "Search history", "Find calls by number (any format), reference_id, profile…"
+            self.search, "Search history", "Find calls by number (any format), Reference ID, profile…"
         )
         self.filter = QComboBox()
         for text, status in FILTERS:

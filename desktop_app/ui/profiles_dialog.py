@@ -179,9 +179,9 @@ class ProfilesDialog(QDialog):
         left_layout.addLayout(row)
 
         self.name = self._line("Profile name", "A name you recognise, e.g. the company's name")
-        self.company_id = self._line("Company id", "MyOperator company id (from the panel's API settings)")
+        self.company_id = self._line("Company ID", "MyOperator Company ID (from the panel's API settings)")
         self.public_ivr_id = self._line("Public IVR ID", "The campaign's Public IVR ID (campaign dashboard)")
-        self.user_id = self._line("Agent user id", "Your MyOperator user id, prefilled for user dials")
+        self.user_id = self._line("Agent User ID", "Your MyOperator User ID, prefilled for user dials")
         self.default_region = QComboBox()
         for code, text in region_choices():
             self.default_region.addItem(text, code)
@@ -190,7 +190,7 @@ class ProfilesDialog(QDialog):
             "Default country",
             "Numbers typed without a country code are read as this country",
         )
-        self.caller_id = self._line("Caller id", "Optional outbound caller id for dedicated-number routing")
+        self.caller_id = self._line("Caller ID", "Optional outbound Caller ID for dedicated-number routing")
         self.routing_region = self._line("Routing region", "Optional routing region, passed as typed")
         self.group = self._line("Routing group", "Optional routing group, passed as typed")
         self.api_url = self._line("API URL", "Leave as is unless MyOperator or the sandbox says otherwise")
@@ -223,14 +223,14 @@ class ProfilesDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for text, widget in (
             ("&Name", self.name),
-            ("Company id", self.company_id),
+            ("Company ID", self.company_id),
             ("Public IVR ID", self.public_ivr_id),
-            ("Agent user id", self.user_id),
+            ("Agent User ID", self.user_id),
             ("Default country", self.default_region),
             ("API key (x-api-key)", self.api_key),
             ("Secret token", self.secret_token),
             ("", self.secret_note),
-            ("Caller id", self.caller_id),
+            ("Caller ID", self.caller_id),
             ("Routing region", self.routing_region),
             ("Routing group", self.group),
             ("API URL", self.api_url),

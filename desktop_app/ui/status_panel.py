@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.api.curl import render_curl, request_preview
-from desktop_app.api.models import Account, CallKind, Outcome
+from desktop_app.api.models import Account, CallKind, Outcome, queued_words
 from desktop_app.api.redaction import Redactor
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
@@ -33,16 +33,7 @@ NOT_ANSWERED_NOTE = "Accepted means MyOperator queued the call; OpDial cannot se
 
 def accepted_headline(outcome: Outcome, agent_name: str | None = None) -> str:
     """The accepted wording: what will happen next, never a claim that anyone answered."""
-    request = outcome.request
-    if request.kind is CallKind.IVR:
-        return "Queued — the customer will be called and connected to the next free agent"
-    if agent_name:
-        agent = agent_name
-    elif request.kind is CallKind.USER:
-        agent = f"agent {request.user_id}"
-    else:
-        agent = request.agent_number or "the agent"
-    return f"Queued — {agent}'s phone will ring first, then the customer's"
+    return queued_words(outcome.request, agent_name)
 
 
 @dataclass
@@ -158,7 +149,7 @@ class StatusPanel(QWidget):
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.ids = wrapped_label(
             name="Call identifiers",
-            tooltip="unique_id from MyOperator and OpDial's reference_id (quote them to support)",
+            tooltip="MyOperator's Unique ID and OpDial's Reference ID (quote them to support)",
             selectable=True,
         )
         self.ids.setTextFormat(Qt.TextFormat.PlainText)
@@ -195,7 +186,7 @@ class StatusPanel(QWidget):
         label_widget(
             self.retry_button,
             "Try again safely",
-            "Send the same request again with the same reference_id: MyOperator will not place it twice",
+            "Send the same request again with the same Reference ID: MyOperator will not place it twice",
         )
         self.retry_button.setVisible(False)
         self.retry_button.clicked.connect(lambda: self.current and self.retry_requested.emit(self.current))

@@ -17,7 +17,7 @@ def test_user_dial_is_queued_and_says_whose_phone_rings_first(qtbot, window, san
     body = sandbox.accepted_calls[-1]
     assert body["type"] == "1" and body["number"] == CUSTOMER and body["user_id"] == DEMO_USER_ID
     assert window.status_panel.headline.text() == (
-        f"Queued — agent {DEMO_USER_ID}'s phone will ring first, then the customer's"
+        f"Queued — the agent's phone (User ID {DEMO_USER_ID}) rings first, then the customer's"
     )
     assert outcome.unique_id in window.status_panel.ids.text()
     assert outcome.reference_id in window.status_panel.ids.text()
@@ -37,7 +37,7 @@ def test_anonymous_dial_passes_both_numbers(qtbot, window, sandbox):
     body = sandbox.accepted_calls[-1]
     assert body["number_2"] == "+919876500000" and "user_id" not in body
     assert window.status_panel.headline.text() == (
-        "Queued — +919876500000's phone will ring first, then the customer's"
+        "Queued — the agent's phone (+919876500000) rings first, then the customer's"
     )
 
 

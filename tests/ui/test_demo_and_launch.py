@@ -105,7 +105,7 @@ def test_demo_names_the_agent_whose_phone_rings_first(qtbot, make_window):
     window.form.customer.edit.setText(CUSTOMER)
     place(qtbot, window)
     assert window.status_panel.headline.text() == (
-        "Queued — Asha (demo agent)'s phone will ring first, then the customer's"
+        "Queued — Asha's phone rings first, then the customer's"
     )
 
 

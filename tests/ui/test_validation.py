@@ -56,7 +56,7 @@ def test_user_dial_needs_the_agent_user_id(window):
     window.form.agent_user_id.setText("")
 
     assert not window.form.call_button.isEnabled()
-    assert "user id" in window.form.field_error.text()
+    assert "User ID" in window.form.field_error.text()
 
 
 def test_anonymous_dial_needs_a_valid_agent_number_different_from_the_customer(window):
