@@ -42,7 +42,13 @@ class CheckResult:
 
     @property
     def rows(self) -> int:
+        """Numbers found (a cell may hold several): valid and left out together."""
         return len(self.valid) + len(self.rejected)
+
+    @property
+    def lines(self) -> int:
+        """Rows of the file that held something to check."""
+        return len({row.line for row in self.valid} | {row.line for row in self.rejected})
 
     def count(self, kind: str) -> int:
         return sum(1 for row in self.rejected if row.kind == kind)

@@ -77,6 +77,13 @@ def read_file(path: str | Path) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise ListImportError(f"Cannot read {path.name}: {exc.strerror or exc}") from exc
+    if data.startswith(b"PK\x03\x04"):  # a workbook saved under another name (.csv, .txt…)
+        return read_xlsx(path)
+    if _looks_binary(data):
+        raise ListImportError(
+            f"{path.name} is not a text or spreadsheet file. Save the list as CSV or Excel (.xlsx) "
+            "and open that."
+        )
     encoding = detect_encoding(data)
     head = data[:65536].decode(encoding, errors="replace")
     # Stream the rows from the bytes: a whole-file str in a StringIO would cost 4 bytes a character.
@@ -84,6 +91,19 @@ def read_file(path: str | Path) -> Table:
     table = _read_lines(lines, head, source=path.name)
     table.encoding = encoding
     return table
+
+
+_BINARY_STARTS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0", b"\x7fELF", b"MZ")
+
+
+def _looks_binary(data: bytes) -> bool:
+    """A PDF, an image, an old .xls, a program…: not a list of numbers (UTF-16 text is not binary)."""
+    if data.startswith(_BINARY_STARTS):
+        return True
+    head = data[:4000]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(0) > len(head) // 4:
+        return False  # UTF-16: every other byte is NUL
+    return b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 10
 
 
 def detect_encoding(data: bytes) -> str:
@@ -122,7 +142,15 @@ def _read_lines(lines: Iterable[str], head: str, source: str) -> Table:
     else:
         delimiter = sniff_delimiter(head_lines[:50])
     # Cells are stripped where they are used, not all up front.
-    rows = list(csv.reader(lines, delimiter=delimiter)) if delimiter else [[line.strip()] for line in lines]
+    try:
+        if delimiter:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        else:
+            rows = [[line.strip()] for line in lines]
+    except csv.Error as exc:  # a cell past the size limit, a stray NUL…: say it in words
+        raise ListImportError(
+            f"{source} could not be read as a list ({exc}). Save it again as CSV or Excel (.xlsx)."
+        ) from None
     return _table(rows, source=source, delimiter=delimiter, skipped=1 if hint else 0)
 
 

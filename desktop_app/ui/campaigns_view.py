@@ -409,7 +409,7 @@ class CampaignsView(QWidget):
         self.new_button = QPushButton("New campaign")
         self.new_button.setIcon(icons.icon("add"))
         label_widget(self.new_button, "New campaign", "Import a contact list (file or pasted) and check it")
-        self.new_button.clicked.connect(self.show_import)
+        self.new_button.clicked.connect(self.new_campaign)
         self.campaign_list = QListWidget()
         label_widget(
             self.campaign_list, "Past campaigns", "Open a campaign to see its rows, resume or export it"
@@ -713,17 +713,38 @@ class CampaignsView(QWidget):
     def _checked(self, checked: CheckResult) -> None:
         self.checked = checked
         counts = checked.summary()
+        found = f"{_count(checked.lines, 'row')}"
+        if checked.lines != counts["rows"]:  # some cells held more than one number
+            found += f" ({_count(counts['rows'], 'number')})"
         self.check_summary.setText(
-            f"<b>{counts['valid']}</b> numbers to call out of {counts['rows']} · "
-            f"{counts['invalid']} invalid · {counts['duplicates']} duplicates · "
+            f"<b>{_count(counts['valid'], 'number')} to call</b> from {found} · "
+            f"{counts['invalid']} invalid · {_count(counts['duplicates'], 'duplicate')} · "
             f"{counts['excluded']} on the do-not-call list"
         )
         self._update_import_buttons()
 
     def _import_failed(self, error: str) -> None:
-        self.check_summary.setText("")
-        self.import_error.setText(_last_line(error))
+        self._forget_list()  # nothing of the previous file may be created by mistake
+        self.import_error.setText(_import_words(error))
         self._update_import_buttons()
+
+    def _forget_list(self) -> None:
+        self.table, self.checked = None, None
+        self.choice = ColumnChoice(None, None, "none")
+        self.preview_model.set_table(None, self.choice)
+        self.source_label.setText("")
+        self.check_summary.setText("")
+        self.mapping_hint.setText("")
+        for combo in (self.phone_column, self.label_column):
+            combo.clear()
+
+    def new_campaign(self) -> None:
+        """A clean import form: no list, no preview, no message from the last one."""
+        self._forget_list()
+        self.paste.clear()
+        self.import_error.setText("")
+        self._update_import_buttons()
+        self.show_import()
 
     def _update_import_buttons(self) -> None:
         ready = self.checked is not None and bool(self.checked.valid)
@@ -1028,6 +1049,21 @@ def _make_runner(path: Path, resolved: Any, settings: CampaignSettings, on_progr
     # One attempt per place_call: the runner paces retries itself, with the row's own reference_id.
     client = ObdClient(resolved.account, max_attempts=1)
     return CampaignRunner(path, client, settings, on_progress=on_progress)
+
+
+def _count(n: int, word: str) -> str:
+    """'1 row', '2 rows', '1,000 numbers'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _import_words(error: str) -> str:
+    """A worker's failure to read or check a list, as a person reads it: our own message as it
+    is, anything unexpected without Python's class names."""
+    last = _last_line(error)
+    name, _, message = last.partition(": ")
+    if name.endswith(("ListImportError", "JournalError", "StorageError")) and message:
+        return message
+    return "The list could not be read. Save it as CSV or Excel (.xlsx) and try again (details in the log)."
 
 
 def _last_line(error: str) -> str:

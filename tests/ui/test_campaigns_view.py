@@ -51,8 +51,8 @@ def test_pasted_list_is_previewed_mapped_and_checked_before_anything_is_sent(qtb
     assert "name and confirmed by its content" in view.mapping_hint.text()
     assert view.preview_model.rowCount() == 5
     summary = view.check_summary.text()
-    assert "<b>3</b> numbers to call out of 5" in summary
-    assert "1 invalid" in summary and "1 duplicates" in summary
+    assert "<b>3 numbers to call</b> from 5 rows" in summary
+    assert "1 invalid" in summary and "1 duplicate ·" in summary
     assert view.create_start_button.isEnabled() and view.export_rejected_button.isEnabled()
     assert sandbox.received == []
 
@@ -212,3 +212,41 @@ def test_the_do_not_call_list_edited_in_its_dialog_leaves_numbers_out(qtbot, vie
     assert view.checked.summary()["excluded"] == 2 and view.checked.summary()["valid"] == 1
     assert "2 on the do-not-call list" in view.check_summary.text()
     assert {row.e164 for row in view.checked.valid} == {second}
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "is not a text or spreadsheet file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a text or spreadsheet file"),
+        (b"Name,Mobile\nA,+919876543210\nB,\"x" + b"y" * 200_000 + b"\"\n", "could not be read as a list"),
+    ],
+)
+def test_a_file_that_is_not_a_list_is_said_in_words_and_clears_the_last_one(
+    qtbot, view, tmp_path: Path, content: bytes, words: str
+) -> None:
+    _paste_and_check(qtbot, view, _contacts(3))  # a good list first
+    bad = tmp_path / "contacts.csv"
+    bad.write_bytes(content)
+    with qtbot.waitSignal(view.load_file(bad).failed, timeout=10_000):
+        pass
+    message = view.import_error.text()
+    assert words in message and "contacts.csv" in message
+    assert "Error" not in message and "Traceback" not in message  # no Python class names
+    assert view.checked is None and view.preview_model.rowCount() == 0
+    assert not view.create_start_button.isEnabled()  # the previous list cannot be created by mistake
+
+
+def test_new_campaign_starts_from_a_clean_form(qtbot, view) -> None:
+    _paste_and_check(qtbot, view, _contacts(3) + "Wrong,12345,\n")
+    view.new_button.click()
+    assert view.paste.toPlainText() == "" and view.preview_model.rowCount() == 0
+    assert view.check_summary.text() == "" and view.checked is None
+    assert not view.create_start_button.isEnabled()
+
+
+def test_rows_are_lines_of_the_file_and_numbers_are_numbers_to_call(qtbot, view) -> None:
+    _paste_and_check(qtbot, view, "Name,Mobile\nA,+919876500001 / +919876500002\nB,+919876500003\n")
+    summary = view.check_summary.text()
+    assert "<b>3 numbers to call</b> from 2 rows (3 numbers)" in summary
+    assert "0 duplicates" in summary
