@@ -69,6 +69,14 @@ def main() -> int:
         widget.grab().save(str(path))
         shots.append(path)
 
+    def settle(done, timeout_s: float = 10.0) -> None:
+        """Let background work (keyring reads, history pages) arrive before taking the picture."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while not done() and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
     def call(window: MainWindow, number: str, kind: CallKind) -> None:
         window.form.set_kind(kind)
         window.form.customer.set_text(number)
@@ -93,8 +101,14 @@ def main() -> int:
         window = MainWindow(store=store, secrets=secrets, history=history, demo=True)
         window.resize(1040, 680)
         window.show()
+        settle(lambda w=window: not w.resolving)
         call(window, "+919876543210", CallKind.USER)
         save(window, "user-dial", scheme)
+        window.resize(880, 600)  # the smallest window: nothing may clip
+        window.status_panel.details_toggle.setChecked(True)
+        save(window, "user-dial-smallest", scheme)
+        window.status_panel.details_toggle.setChecked(False)
+        window.resize(1040, 680)
         window.form.set_kind(CallKind.ANONYMOUS)
         window.form.customer.set_text("098765 43210")
         window.form.agent_number.set_text("+91 98765 0000")  # one digit short: shows the reason
@@ -107,13 +121,19 @@ def main() -> int:
         save(window, "error-auth-failed", scheme)
         window.status_panel.details_toggle.setChecked(False)
         window.tabs.setCurrentWidget(window.history_view)
+        view = window.history_view
+        settle(lambda v=view: v.runner.idle and not v._stale)
         save(window, "history", scheme)
         window.tabs.setCurrentWidget(window.campaigns_page)
         save(window, "campaigns", scheme)
+        window.resize(880, 600)
+        save(window, "campaigns-smallest", scheme)
+        window.resize(1040, 680)
 
         dialog = ProfilesDialog(store, secrets, window, select="Acme Sales")
         dialog.resize(820, 620)
         dialog.show()
+        settle(lambda d=dialog: d.runner.idle and d.keyring_usable is not None)
         save(dialog, "profiles", scheme)
         dialog.close()
         window.close()

@@ -213,6 +213,7 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
         if hook(app, window, options) is False:
             window.shutdown()
             return 0
+    window.restore_layout()
     if launcher is None or not launcher.starts_hidden(options):
         window.show()
         window.focus_number()

@@ -317,6 +317,8 @@ class RunSettingsEditor(QWidget):
         )
         self.window = QLineEdit(DEFAULT_WINDOW)
         self.window.setPlaceholderText("09:00-21:00 or any")
+        # Never narrower than its usual value: squeezed, "09:00-21:00" showed as "1:00".
+        self.window.setMinimumWidth(self.window.fontMetrics().horizontalAdvance("09:00-21:00") + 24)
         label_widget(
             self.window,
             f"Calling window ({purpose})",
@@ -500,8 +502,10 @@ class CampaignsView(QWidget):
         check_row.addWidget(self.export_rejected_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_settings, 1)
-        buttons.addWidget(self.create_button)
-        buttons.addWidget(self.create_start_button)
+        create_row = QHBoxLayout()  # a row of their own: the settings keep their width
+        create_row.addStretch(1)
+        create_row.addWidget(self.create_button)
+        create_row.addWidget(self.create_start_button)
 
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -516,6 +520,7 @@ class CampaignsView(QWidget):
         layout.addLayout(check_row)
         layout.addWidget(self.import_error)
         layout.addLayout(buttons)
+        layout.addLayout(create_row)
         self._update_import_buttons()
         return page
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -971,5 +971,29 @@ class MainWindow(QMainWindow):
         return finished
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_layout()
         self.shutdown()
         super().closeEvent(event)
+
+    # Window size and position and the Dial page's split, kept in the settings file between runs.
+    # (The tab is not: OpDial always opens on Dial with the focus in the customer number.)
+    _LAYOUT_PREFS = ("window_geometry", "dial_splitter")
+
+    def _save_layout(self) -> None:
+        try:
+            self.store.set_pref("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
+            self.store.set_pref("dial_splitter", bytes(self.dial_page.saveState().toBase64()).decode())
+        except Exception:  # never stop a close over a preference
+            log.exception("could not save the window layout")
+
+    def restore_layout(self) -> None:
+        """Size, position and split as the agent left them (a damaged value is ignored)."""
+        try:
+            geometry, split = (self.store.get_pref(key) for key in self._LAYOUT_PREFS)
+        except Exception:
+            log.exception("could not read the window layout")
+            return
+        if isinstance(geometry, str):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        if isinstance(split, str):
+            self.dial_page.restoreState(QByteArray.fromBase64(split.encode()))

@@ -74,8 +74,8 @@ class ShownResult:
     def ids(self) -> str:
         parts = []
         if self.outcome.unique_id:
-            parts.append(f"unique_id {self.outcome.unique_id}")
-        parts.append(f"reference_id {self.outcome.reference_id}")
+            parts.append(f"Unique ID {self.outcome.unique_id}")
+        parts.append(f"Reference ID {self.outcome.reference_id}")
         if self.outcome.problem:
             parts.append(f"code {self.outcome.problem.code}")
         if self.outcome.http_status:

@@ -75,3 +75,27 @@ def test_tab_order_reaches_call_from_the_number(qtbot, window):
         qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
         seen.append(window.focusWidget())
     assert window.form.call_button in seen
+
+
+def test_the_window_size_and_the_dial_split_are_remembered_between_runs(qtbot, make_window, sandbox_profile):
+    first = make_window()
+    first.resize(900, 650)  # the offscreen screen is 800×800 and the window at least 880 wide
+    first.move(0, 0)
+    first.dial_page.setSizes([300, 600])
+    qtbot.wait(50)
+    sizes = first.dial_page.sizes()
+    first.close()  # saved on close, in the settings file
+
+    second = make_window()  # make_window resizes to 1000×700; a run starts with restore_layout()
+    second.restore_layout()
+    qtbot.wait(50)
+    assert second.height() == 650  # make_window built it 700 high
+    assert second.dial_page.sizes()[0] == sizes[0]  # the form side as the agent left it
+
+
+def test_a_damaged_saved_layout_is_ignored(qtbot, make_window, store, sandbox_profile):
+    store.set_pref("window_geometry", "not base64 at all!")
+    store.set_pref("dial_splitter", 42)
+    window = make_window()
+    window.restore_layout()  # no exception, the window as built
+    assert window.isVisible()
