@@ -522,10 +522,49 @@ def cmd_call(args: argparse.Namespace, out: Output) -> int:
             unsaved = _save(history, outcome, resolved.profile.name)
         finally:
             _close_quietly(client, history)
+        outcome = _with_cli_advice(outcome, resolved)
         _report_call(outcome, args, resolved.account, out, interrupted=cancel.is_set())
         if unsaved:
             print(_unsaved_warning(outcome, unsaved), file=out.stderr)
     return EXIT_FOR_STATUS[outcome.status]
+
+
+def _with_cli_advice(outcome: Outcome, resolved: Any) -> Outcome:
+    """The catalogue speaks to the window ("Open Profiles…"); in a terminal the next step names what
+    the terminal has: the environment variables the secrets came from, or ``opdial-cli profile``,
+    and how long MyOperator asked to wait."""
+    from desktop_app import credentials
+
+    problem = outcome.problem
+    if problem is None:
+        return outcome
+    action = problem.action
+    if problem.code == "auth_failed":
+        from_env = "env" in (resolved.sources.get("api_key"), resolved.sources.get("secret_token"))
+        if from_env:
+            action = (
+                f"Check {credentials.ENV_API_KEY} and {credentials.ENV_SECRET_TOKEN}: they must be exactly "
+                "the x-api-key and secret token shown in the MyOperator panel; check the Company ID too."
+            )
+        else:
+            name = resolved.profile.name
+            action = (
+                f"Store the x-api-key and secret token again, exactly as shown in the MyOperator panel: "
+                f"`opdial-cli profile add {shlex.quote(name)} --company-id … --public-ivr-id …` "
+                "(it asks for them); check the Company ID too."
+            )
+    elif problem.code == "rate_limited" and problem.retry_after is not None:
+        action = f"MyOperator asks to wait {_wait_words(problem.retry_after)}, then call again."
+    if action == problem.action:
+        return outcome
+    return dataclasses.replace(outcome, problem=dataclasses.replace(problem, action=action))
+
+
+def _wait_words(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds > 86_400:
+        return "longer than a day"
+    seconds = max(1, math.ceil(seconds))
+    return f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
 
 
 def _report_call(

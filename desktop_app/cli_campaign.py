@@ -105,6 +105,8 @@ def _settings_from(args: argparse.Namespace, base: Any) -> Any:
             raise ValueError("--concurrency must be between 1 and 64.")
         changes["concurrency"] = args.concurrency
     if args.calling_window is not None:
+        if not args.calling_window.strip():
+            raise ValueError("--calling-window is empty: give HH:MM-HH:MM (e.g. 09:00-21:00) or 'any'.")
         changes["calling_window"] = str(CallingWindow.parse(args.calling_window))
     return replace(base, **changes)
 
@@ -220,8 +222,8 @@ class _Reporter:
     def progress(self, progress: Any) -> None:
         now = time.monotonic()
         changed = progress.status != self.last_status
-        if not changed and now - self.last_at < PROGRESS_EVERY_S:
-            return
+        if not changed and (now - self.last_at < PROGRESS_EVERY_S or progress.status == "waiting"):
+            return  # a wait (calling hours) is said once, not every few seconds
         self.last_at, self.last_status = now, progress.status
         s = progress.summary
         eta = f", {progress.eta_text}" if progress.eta_text else ""
@@ -229,6 +231,8 @@ class _Reporter:
         line += f"{s.pending} to go; {progress.rate_per_min:.0f}/min{eta}"
         if progress.message:
             line += f" — {progress.message}"
+        if progress.status == "waiting":
+            line += " (--calling-window any calls at any hour; Ctrl+C stops, resume goes on later.)"
         _tell(self.out, line)
 
 

@@ -98,6 +98,12 @@ def test_bad_input_exits_2_and_sends_nothing(sandbox, sandbox_env, tmp_path, cap
     good = _list_file(tmp_path, numbers(1))
     assert main(["campaign", "run", str(good), "--calling-window", "late"]) == 2
     assert main(["campaign", "run", str(good), "--column", "Fax"]) == 2
+    capsys.readouterr()
+    assert main(["campaign", "run", str(good), "--calling-window", ""]) == 2  # not the default
+    assert "--calling-window is empty" in capsys.readouterr().err
+    assert main(["campaign", "run", str(good), "--column", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "There is no column 5: the list has" in err and "columns" in err
     assert main(["campaign", "status", "no-such-campaign"]) == 2
     assert sandbox.received == [] and list_ids() == []
 

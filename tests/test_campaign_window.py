@@ -98,3 +98,34 @@ def test_backoff_grows_exponentially_with_jitter_and_respects_retry_after() -> N
         assert all(middle * 0.5 <= d <= middle * 1.5 for d in delays)
         assert len(delays) > 1  # jitter: clients do not retry in lockstep
     assert backoff.delay(1, retry_after=45, rng=rng) >= 45
+
+
+def test_a_wait_is_said_in_the_recipients_time_with_how_long() -> None:
+    from datetime import datetime, timezone
+
+    from desktop_app.campaigns.policy import waiting_words
+
+    window = CallingWindow.parse("09:00-21:00")
+    now = datetime(2026, 12, 6, 21, 40, tzinfo=timezone.utc)  # 03:10 in India
+    opening = window.next_open(("Asia/Kolkata",), now)
+    assert waiting_words(window, ("Asia/Kolkata",), now, opening) == (
+        "Outside calling hours (09:00-21:00, the recipients' time) — now 03:10 IST; "
+        "next calls at 09:00 IST, in 5 h 50 min."
+    )
+    evening = datetime(2026, 12, 6, 16, 0, tzinfo=timezone.utc)  # 21:30 in India: tomorrow's morning
+    words = waiting_words(window, ("Asia/Kolkata",), evening, window.next_open(("Asia/Kolkata",), evening))
+    assert "next calls at 09:00 IST tomorrow, in 11 h 30 min" in words
+
+
+def test_the_cli_says_a_wait_once_not_every_few_seconds(capsys) -> None:
+    from desktop_app.campaigns.journal import Summary
+    from desktop_app.campaigns.runner import Progress
+    from desktop_app.cli import Output
+    from desktop_app.cli_campaign import _Reporter
+
+    reporter = _Reporter(Output(False))
+    waiting = Progress(Summary(id="c1", pending=5), 0.0, None, "waiting", "Outside calling hours (…)")
+    for _ in range(5):
+        reporter.progress(waiting)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "--calling-window any" in lines[0]

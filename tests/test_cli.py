@@ -210,3 +210,32 @@ def test_resend_with_the_same_reference_confirms_an_unknown_call_instead_of_plac
 def test_resend_without_a_reference_id_is_refused(capsys, env_account):
     code, _, err = run(capsys, "call", "ivr", "--to", CUSTOMER, "--resend")
     assert code == 2 and "--reference-id" in err and env_account.received == []
+
+
+def test_refused_credentials_from_the_environment_name_the_variables(capsys, env_account, monkeypatch):
+    monkeypatch.setenv("OPDIAL_API_KEY", "not-the-key-0000")
+    code, out, _ = run(capsys, "call", "user", "--to", CUSTOMER)
+    assert code == 3
+    assert "What to do: Check OPDIAL_API_KEY and OPDIAL_SECRET_TOKEN" in out and "Profiles" not in out
+
+
+def test_refused_credentials_from_a_profile_name_the_cli_command():
+    from desktop_app.api import catalogue
+    from desktop_app.api.models import CallKind, CallRequest, Outcome
+    from desktop_app.credentials import Profile, Resolved
+
+    request = CallRequest(kind=CallKind.IVR, to=CUSTOMER)
+    refused = Outcome("rejected", request, problem=catalogue.problem("auth_failed", ""))
+    resolved = Resolved(
+        profile=Profile(name="Acme Sales", company_id="c", public_ivr_id="i"),
+        account=None,  # type: ignore[arg-type]  # not needed for the words
+        sources={"api_key": "keyring", "secret_token": "keyring"},
+    )
+    action = cli._with_cli_advice(refused, resolved).problem.action
+    assert "`opdial-cli profile add 'Acme Sales'" in action and "Open Profiles" not in action
+
+
+def test_a_rate_limit_says_how_long_to_wait(capsys, env_account):
+    env_account.faults.rate_limit, env_account.faults.retry_after = 5, 90  # over the wait cap: said
+    code, out, _ = run(capsys, "call", "ivr", "--to", CUSTOMER)
+    assert code == 3 and "What to do: MyOperator asks to wait 90 s, then call again." in out

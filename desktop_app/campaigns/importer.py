@@ -273,6 +273,12 @@ def find_column(table: Table, name: str) -> int | None:
             return i
     if wanted.isdigit() and 1 <= int(wanted) <= table.column_count:
         return int(wanted) - 1
+    count = table.column_count
+    if wanted.isdigit():
+        raise ListImportError(
+            f"There is no column {int(wanted)}: the list has {count} column{'' if count == 1 else 's'} "
+            f"({', '.join(table.headers)})."
+        )
     raise ListImportError(f"No column named {name!r}; the columns are: {', '.join(table.headers)}.")
 
 

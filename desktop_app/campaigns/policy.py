@@ -103,6 +103,20 @@ class CallingWindow:
         return None
 
 
+def waiting_words(window: CallingWindow, zones: Iterable[str], now_utc: datetime, opening: datetime) -> str:
+    """Why calls wait, in the recipients' own time: "Outside calling hours (09:00-21:00 their time)
+    — now 03:10 IST; next calls at 09:00 IST, in 5 h 50 min."."""
+    zone = _zones(tuple(zones))[0]
+    now_there, opens_there = now_utc.astimezone(zone), opening.astimezone(zone)
+    minutes = max(1, round((opening - now_utc).total_seconds() / 60))
+    wait = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    day = "" if opens_there.date() == now_there.date() else " tomorrow"
+    return (
+        f"Outside calling hours ({window}, the recipients' time) — now {now_there:%H:%M %Z}; "
+        f"next calls at {opens_there:%H:%M %Z}{day}, in {wait}."
+    )
+
+
 @lru_cache(maxsize=512)
 def _zones(names: tuple[str, ...]) -> tuple:
     """Known zones for a number; a number without any falls back to this machine's local zone."""

@@ -25,7 +25,7 @@ from desktop_app.api import catalogue
 from desktop_app.api.models import CallKind, CallRequest, Outcome
 from desktop_app.campaigns import journal as jr
 from desktop_app.campaigns.journal import CampaignSettings, ClaimedRow, Journal, RowResult, RunLock, Summary
-from desktop_app.campaigns.policy import Backoff, CallingWindow, Clock, zones_text_open
+from desktop_app.campaigns.policy import Backoff, CallingWindow, Clock, waiting_words, zones_text_open
 
 log = logging.getLogger(__name__)
 
@@ -411,26 +411,28 @@ class CampaignRunner:
         if retry_at is not None and retry_at > now.timestamp():
             waits.append(retry_at - now.timestamp())
         self._zones = None  # re-read: the rows left may be in other zones
-        opening = self._next_window_open(journal, window, now)
-        if opening is not None:
+        found = self._next_window_open(journal, window, now)
+        if found is not None:
+            opening, zones = found
             waits.append((opening - now).total_seconds())
             self._status = jr.WAITING
-            self._message = (
-                f"Outside the calling window ({window}); next calls at {opening:%Y-%m-%d %H:%M} UTC."
-            )
+            self._message = waiting_words(window, zones, now, opening)
             journal.set_status(jr.WAITING, {"code": "calling_window", "title": self._message})
         self._emit(journal, force=True)
         return max(0.05, min([*waits, MAX_IDLE_SLEEP_S]))
 
-    def _next_window_open(self, journal: Journal, window: CallingWindow, now: datetime) -> datetime | None:
+    def _next_window_open(
+        self, journal: Journal, window: CallingWindow, now: datetime
+    ) -> tuple[datetime, tuple[str, ...]] | None:
+        """When calls may go out next, and the zones of the recipients it opens for first."""
         if window.always:
             return None
         zones = journal.sendable_zones()
         if any(zones_text_open(window, z, now) for z in zones):
             return None
-        openings = [window.next_open(jr.zones_of(z), now) for z in zones]
-        found = [o for o in openings if o is not None]
-        return min(found) if found else None
+        openings = [(window.next_open(jr.zones_of(z), now), jr.zones_of(z)) for z in zones]
+        found = [(o, z) for o, z in openings if o is not None]
+        return min(found, key=lambda pair: pair[0]) if found else None
 
     # -- progress --------------------------------------------------------------------------------
 
