@@ -636,15 +636,16 @@ def cmd_number(args: argparse.Namespace, out: Output) -> int:
         data["mode"] = intake.kind.value
     if intake.agent is not None:
         data["agent"] = intake.agent.e164
-    if intake.note:
-        data["note"] = intake.note
+    note = " ".join(filter(None, (number.note, intake.note)))  # letters read as digits, link words
+    if note:
+        data["note"] = note
     if out.as_json:
         out.json(data)
     else:
         out.say(f"{number.e164}  ({number.country_name}, {number.type_label})")
         out.say(f"national {number.national}   international {number.international}")
-        if intake.note:
-            out.say(intake.note)
+        if note:
+            out.say(note)
     return EXIT_OK
 
 

@@ -70,6 +70,9 @@ def split_link(text: str) -> LinkParts:
     scheme = match.group(1).lower()
     rest = text[match.end() :]
     if scheme in PHONE_SCHEMES:
+        inner = _SCHEME.match(_strip_slashes(rest))
+        if inner and inner.group(1).lower() in PHONE_SCHEMES:  # callto:tel:… (CRMs nest them): one level
+            scheme, rest = inner.group(1).lower(), _strip_slashes(rest)[inner.end() :]
         return _phone_link(scheme, rest)
     if scheme == OWN_SCHEME:
         return _opdial_link(rest)
@@ -81,8 +84,9 @@ def split_link(text: str) -> LinkParts:
 def _phone_link(scheme: str, rest: str) -> LinkParts:
     """tel:NUMBER;param=value… and callto:[//]NUMBER (Skype-era links, sometimes with ?query)."""
     rest = _strip_slashes(rest)
-    if scheme == "callto":
-        rest = rest.split("?", 1)[0]
+    # A literal # starts a URI fragment (a # in the number itself is written %23) and ? a query:
+    # neither is part of the number.
+    rest = rest.split("#", 1)[0].split("?", 1)[0]
     number_text, _, params_text = rest.partition(";")
     number_text = decode(number_text).strip()
     params = _params(params_text)

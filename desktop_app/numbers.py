@@ -9,6 +9,7 @@ time zones) is computed lazily on first access and cached on the result.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -29,11 +30,21 @@ _PLAIN_NUMBER = re.compile(r"[\d\s+\-.()/\[\]\u2010-\u2015\u2212\uff0b]+")
 _URI_SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*:")
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
-# "ext. 12", "x12", "extension: 12", ";ext=12", "# 12" at the end of a number.
+# "ext. 12", "x12", "extension: 12", ";ext=12", "# 12" at the end of a number, and the words
+# other languages and CRMs use: extn, int./intern (German, Dutch), Durchwahl/DW, poste (French),
+# ramal (Portuguese), anexo/interno (Spanish, Italian), доб. (Russian), 内線 (Japanese).
+_EXTENSION_WORDS = (
+    r"extension|extn\.?|ext\.?|x|#|int\.?|intern\.?|durchwahl|dw\.?|poste|ramal|anexo|interno"
+    r"|доб\.?|内線"
+)
 _EXTENSION_SUFFIX = re.compile(
-    r"(?:\s*[;,]?\s*(?:extension|ext\.?|x|#)\s*[:.=]?|\s*;\s*ext\s*=)\s*(\d{1,7})\s*#?\s*$",
+    rf"(?:\s*[;,]?\s*(?:{_EXTENSION_WORDS})\s*[:.=]?|\s*;\s*ext\s*=)\s*(\d{{1,7}})\s*#?\s*$",
     re.IGNORECASE,
 )
+# A vanity number: digits first (a country or area code), then a word of 3+ keypad letters,
+# e.g. "1-800-FLOWERS" or "+1 800 GOT JUNK"; never letters alone.
+_VANITY = re.compile(r"(?P<lead>\+?[\d\s\-.()]*\d[\s\-.()]*)(?P<word>[A-Za-z][A-Za-z\s\-.]*[A-Za-z]\d*)")
+VANITY_MARK = "\x00vanity:"  # internal: the text had keypad letters turned into digits
 _DOUBLE_ZERO = re.compile(r"[\s\-.()/]*00")
 # A number as a spreadsheet writes it in scientific notation: 9.19877E+11, or 9,19877E+11 where
 # the decimal mark is a comma.
@@ -99,6 +110,8 @@ class ParsedNumber:
     e164: str
     extension: str | None = None
     phone_number: PhoneNumber = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    # Something the agent should see about how the text was read, e.g. letters turned into digits.
+    note: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if self.phone_number is None:  # built from an E.164 string by hand, e.g. in tests
@@ -166,6 +179,7 @@ class ParsedNumber:
             "international": self.international,
             "extension": self.extension,
             "time_zones": list(self.time_zones),
+            **({"note": self.note} if self.note else {}),
         }
 
 
@@ -222,7 +236,16 @@ def _from_link(text: str, default_region: str | None) -> ParsedNumber:
 def normalise_number_text(text: str, default_region: str | None = DEFAULT_REGION) -> ParsedNumber:
     """``normalise`` for text that is not a link (``links`` calls this after taking a link apart)."""
     number, extension = _parse_valid(text, default_region)
-    return ParsedNumber(_e164(number), extension, number)
+    return ParsedNumber(_e164(number), extension, number, note=vanity_note(text))
+
+
+def vanity_note(text: str) -> str:
+    """'Letters read as digits: FLOWERS → 3569377' for a vanity number, else ''."""
+    match = _VANITY.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if not match:
+        return ""
+    letters = match.group("word")
+    return f"Letters read as digits: {letters} → {phonenumbers.convert_alpha_characters_in_number(letters)}"
 
 
 def normalise_fast(text: str, default_region: str | None = DEFAULT_REGION) -> str:
@@ -274,14 +297,22 @@ def _parse_valid(text: str, default_region: str | None) -> tuple[PhoneNumber, st
     extension: str | None = None
     if is_scientific(text):  # from a spreadsheet: exact digits, or refused as shortened
         text = expand_scientific(text)
+    vanity = False
     if not _PLAIN_NUMBER.fullmatch(text):
         text, extension = _split_unusual(text)
+        vanity = text.startswith(VANITY_MARK)
+        text = text.removeprefix(VANITY_MARK)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         error = _parse_error(exc, text, region)
         number = None
     else:
+        if vanity and number.country_code != 1:  # letters mean digits only on NANP keypads
+            raise NumberError(
+                "That is not a phone number: it has letters (letters are read as digits only on "
+                "North American numbers such as 1-800-FLOWERS)."
+            )
         if phonenumbers.is_valid_number(number):
             return _with_extension(number, extension)
         error = _invalid_reason(number)
@@ -314,11 +345,14 @@ def _split_unusual(text: str) -> tuple[str, str | None]:
     """Text with more than digits and separators: split off an extension, refuse letters."""
     if not text.strip():
         raise NumberError("Empty.")
+    text = unicodedata.normalize("NFKC", text)  # full-width "ｅｘｔ．１２" → "ext.12"
     extension = None
     match = _EXTENSION_SUFFIX.search(text)
     if match and _DIGIT.search(text, 0, match.start()):
         extension = match.group(1)
         text = text[: match.start()]
+    if _VANITY.fullmatch(text.strip()):  # 1-800-FLOWERS: the letters on the keypad
+        return VANITY_MARK + phonenumbers.convert_alpha_characters_in_number(text), extension
     if _LETTER.search(text):
         raise NumberError("That is not a phone number: it has letters.")
     return text, extension

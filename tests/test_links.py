@@ -89,7 +89,7 @@ def test_link_forms_become_e164(link: str, e164: str) -> None:
         ("tel:12345", "Too short for a number in India (IN)."),
         ("tel:+999 1234567", "Unknown country code +999."),
         ("tel:+91 55555 55555", "Not a valid number in India (IN)"),
-        ("tel:1-800-FLOWERS", "That is not a phone number: it has letters."),
+        ("tel:tel:tel:+919876543210", "That is not a phone number: it has letters."),
         ("tel:+14155550123;ext=abc", "The extension 'abc' in the link is not a number."),
         ("lorem ipsum", "That is not a phone number: it has letters."),
         ("!!!", "That is not a phone number: it has no digits."),
@@ -276,3 +276,12 @@ def test_text_that_only_looks_like_a_scheme_after_odd_whitespace_is_refused_not_
         parse_intake("\x0bv:<k 12")
     with pytest.raises(NumberError):
         normalise("\x0bv:<k 12")
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["callto:tel:+919876543210", "callto://tel:+919876543210", "tel:+919876543210#from-crm",
+     "tel:+919876543210?utm_source=mail", "callto:+919876543210?call"],
+)  # fmt: skip
+def test_nested_links_fragments_and_queries_are_not_part_of_the_number(link):
+    assert parse_intake(link, "IN").number.e164 == "+919876543210"

@@ -75,7 +75,8 @@ def test_international_prefixes_and_other_countries(typed: str, region: str | No
         ("+91 98765", "IN", "Too short for a number in India (IN)."),
         ("+91 98765 43210 1234", "IN", "Too long for a number in India (IN)."),
         ("+999 1234567", "IN", "Unknown country code +999."),
-        ("1-800-FLOWERS", "US", "That is not a phone number: it has letters."),
+        ("+91 98765 ABCDE", "IN", "That is not a phone number: it has letters (letters are read as digits"),
+        ("Call me", "US", "That is not a phone number: it has letters."),
         ("call me", "IN", "That is not a phone number: it has letters."),
         ("---", "IN", "That is not a phone number: it has no digits."),
         ("+", "IN", "That is not a phone number: it has no digits."),
@@ -253,3 +254,25 @@ def test_check_never_raises_whatever_is_typed(text: str) -> None:
         assert result.reason.endswith(".")
     else:
         assert result.e164.startswith("+") and result.e164[1:].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("text", "e164", "note"),
+    [
+        ("1-800-FLOWERS", "+18003569377", "Letters read as digits: FLOWERS → 3569377"),
+        ("+1 800 GOT JUNK", "+18004685865", "Letters read as digits: GOT JUNK → 468 5865"),
+    ],
+)
+def test_letters_on_a_north_american_vanity_number_are_read_as_digits_and_said(text, e164, note):
+    parsed = normalise(text, "US")
+    assert parsed.e164 == e164 and parsed.note == note
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+91 98765 43210 extn 12", "+91 98765 43210 int. 12", "+91 98765 43210 Durchwahl 12",
+     "+91 98765 43210 poste 12", "+91 98765 43210 ramal 12", "＋９１ ９８７６５ ４３２１０ ｅｘｔ．１２"],
+)  # fmt: skip
+def test_extension_words_of_other_languages_and_crms_and_full_width_forms(text):
+    parsed = normalise(text, "IN")
+    assert (parsed.e164, parsed.extension) == ("+919876543210", "12")

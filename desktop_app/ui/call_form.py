@@ -155,7 +155,8 @@ def _digits(text: str) -> str:
 
 def _describe(parsed: numbers.ParsedNumber) -> str:
     ext = f" · extension {parsed.extension} (not dialled)" if parsed.extension else ""
-    return f"✓ {parsed.country_name} · {parsed.type_label} · sent as {parsed.e164}{ext}"
+    note = f" · {parsed.note}" if parsed.note else ""  # e.g. "Letters read as digits: FLOWERS → 3569377"
+    return f"✓ {parsed.country_name} · {parsed.type_label} · sent as {parsed.e164}{ext}{note}"
 
 
 class CallForm(QWidget):
