@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -284,10 +284,10 @@ class CampaignRowsModel(QAbstractTableModel):
             row.label,
             STATE_WORDS.get(row.state, row.state),
             row.attempts,
-            row.problem_code or "",
+            _problem_title(row.problem_code),
             row.reference_id,
             row.unique_id or "",
-            row.updated_at,
+            local_time(row.updated_at),
         )
         return str(values[index.column()])
 
@@ -1054,6 +1054,27 @@ def _make_runner(path: Path, resolved: Any, settings: CampaignSettings, on_progr
     # One attempt per place_call: the runner paces retries itself, with the row's own reference_id.
     client = ObdClient(resolved.account, max_attempts=1)
     return CampaignRunner(path, client, settings, on_progress=on_progress)
+
+
+def _problem_title(code: str | None) -> str:
+    """The catalogue's title ("Not authorised"), not its code, for the Problem column."""
+    if not code:
+        return ""
+    from desktop_app.api.catalogue import PROBLEMS
+
+    known = PROBLEMS.get(code)
+    return known.title if known is not None else code
+
+
+def local_time(stamp: str) -> str:
+    """An ISO UTC stamp as this computer's local time with its zone: '2026-12-06 22:02 IST'."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _count(n: int, word: str) -> str:

@@ -44,7 +44,7 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 def _local_time(entry: HistoryEntry) -> str:
     try:
-        return entry.when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return entry.when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     except ValueError:
         return entry.time
 
@@ -52,7 +52,7 @@ def _local_time(entry: HistoryEntry) -> str:
 class HistoryModel(QAbstractTableModel):
     """The calls shown, a page at a time: the view asks for more (``more_wanted``) as you scroll."""
 
-    HEADERS = ("Time", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "Reference ID")
+    HEADERS = ("Time (local)", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "Reference ID")
     more_wanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -236,7 +236,7 @@ class HistoryView(QWidget):
         """Widths from typical contents, once: measuring every row would cost more than the query."""
         metrics = self.table.fontMetrics()
         samples = (
-            "2026-12-31 23:59:59", "Acme Sales Ltd", "Anonymous dial", "+91 98765 43210",
+            "2026-12-31 23:59:59 IST", "Acme Sales Ltd", "Anonymous dial", "+91 98765 43210",
             "a1b2c3d4e5f60718", "Unknown / failed · sent 2×", "Number format not accepted",
         )  # fmt: skip
         for column, sample in enumerate(samples):

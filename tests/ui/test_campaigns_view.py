@@ -250,3 +250,22 @@ def test_rows_are_lines_of_the_file_and_numbers_are_numbers_to_call(qtbot, view)
     summary = view.check_summary.text()
     assert "<b>3 numbers to call</b> from 2 rows (3 numbers)" in summary
     assert "0 duplicates" in summary
+
+
+def test_the_rows_table_shows_problem_titles_and_local_times_with_their_zone(monkeypatch) -> None:
+    import time as time_module
+
+    from desktop_app.ui.campaigns_view import _problem_title, local_time
+
+    assert _problem_title("auth_failed") == "Not authorised" and _problem_title(None) == ""
+    assert _problem_title("something_new") == "something_new"  # an unknown code is still shown
+    if not hasattr(time_module, "tzset"):  # Windows: the zone cannot be switched for a test
+        return
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time_module.tzset()
+    try:
+        assert local_time("2026-12-06T21:40:00Z") == "2026-12-07 03:10:00 IST"
+        assert local_time("not a time") == "not a time"
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
