@@ -49,10 +49,14 @@ def quick_client(resolved: Resolved) -> ObdClient:
 @pytest.fixture
 def sandbox_profile(sandbox, store: ProfileStore, secrets: SecretStore) -> Profile:
     """A stored profile pointing at the sandbox, its secrets in the (memory) keyring."""
+    return store_sandbox_profile(sandbox, store, secrets, "Acme Sales")
+
+
+def store_sandbox_profile(sandbox, store: ProfileStore, secrets: SecretStore, name: str) -> Profile:
     account = sandbox.account
     profile = store.save(
         Profile(
-            name="Acme Sales",
+            name=name,
             company_id=account.company_id,
             public_ivr_id=account.public_ivr_id,
             user_id=DEMO_USER_ID,

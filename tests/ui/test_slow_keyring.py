@@ -15,7 +15,7 @@ import pytest
 from desktop_app.credentials import Profile
 from desktop_app.links import parse_intake
 from desktop_app.ui.main_window import UNLOCKING_KEYRING, MainWindow
-from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, StallMeter, quick_client
+from tests.ui.conftest import CUSTOMER, StallMeter, quick_client, store_sandbox_profile
 
 KEYRING_DELAY_S = 1.0  # per read: a profile's two secrets take 2 s
 STALL_BOUND_MS = 600  # generous: the same work on the GUI thread would stall for 2,000 ms
@@ -54,18 +54,7 @@ def choose(window: MainWindow, name: str) -> None:
 
 
 def second_profile(store, secrets, sandbox) -> Profile:
-    account = sandbox.account
-    profile = store.save(
-        Profile(
-            name="Beta Support",
-            company_id=account.company_id,
-            public_ivr_id=account.public_ivr_id,
-            user_id=DEMO_USER_ID,
-            api_url=account.api_url,
-        )
-    )
-    secrets.set_secrets(profile.name, account.api_key, account.secret_token)
-    return profile
+    return store_sandbox_profile(sandbox, store, secrets, "Beta Support")
 
 
 def test_start_up_with_a_slow_keyring_paints_at_once_and_keeps_the_loop_ticking(
