@@ -372,7 +372,7 @@ class CallForm(QWidget):
 
     def set_busy(self, busy: bool, text: str = "Calling…") -> None:
         """Show progress on the Call button: "Calling… 3 s" while a call is in flight."""
-        if busy and not self.busy:
+        if busy and (not self.busy or text != self._busy_text):  # a new stage counts from 0 s
             self._busy_clock.start()
             self._busy_timer.start()
         elif not busy:

@@ -700,6 +700,8 @@ class MainWindow(QMainWindow):
         last = self.last_call(request.kind, request.to)
         if last is None:
             return request, False
+        if last.unknown or (last.accepted and self.clock() - last.when < call_guard.REPEAT_WINDOW_S):
+            self.form.set_busy(True, "Waiting for your answer…")  # nothing goes out while it asks
         if last.unknown:
             choice = call_guard.ask_unknown(self, last)
             if choice is call_guard.Choice.RESEND:

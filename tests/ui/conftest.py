@@ -115,6 +115,11 @@ def place(qtbot, window, timeout: int = 30_000):
 GUARD_DIALOGS = ("repeatGuard", "unknownGuard")  # desktop_app.ui.call_guard
 
 
+def _call_button_text(window) -> str:
+    form = getattr(window, "form", None)
+    return form.call_button.text() if form is not None else ""
+
+
 class GuardDialogs:
     """Answers the window's "call again?" questions as a person would: with a key or a button.
 
@@ -156,6 +161,8 @@ class GuardDialogs:
                     "informative": box.informativeText(),
                     "default": default.text() if default else "",
                     "escape": box.escapeButton().text() if box.escapeButton() else "",
+                    # what the window's Call button said while the question was open
+                    "call_button": _call_button_text(box.parent()),
                 }
             )
             if not self.answers:

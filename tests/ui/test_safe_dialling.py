@@ -58,6 +58,7 @@ def test_enter_right_after_a_queued_call_asks_first_and_enter_again_sends_nothin
     [asked] = guard_dialogs.shown
     assert asked["text"] == "You called +91 98765 43210 40 s ago — queued.\nCall again?"
     assert (asked["default"], asked["escape"]) == ("Don't call", "Don't call")
+    assert asked["call_button"] == "Waiting for your answer…"  # not "Calling…": nothing goes out yet
     assert len(sandbox.received) == 1
     assert not window.busy and window.form.call_button.isEnabled()
     assert window.status_panel.current.outcome.accepted  # the queued call stays on show
