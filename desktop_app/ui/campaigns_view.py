@@ -25,9 +25,10 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -65,7 +66,7 @@ from desktop_app.campaigns.policy import (
     DEFAULT_WINDOW,
     CallingWindow,
 )
-from desktop_app.ui import icons
+from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import label_widget, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
@@ -108,37 +109,97 @@ STATUS_WORDS = {
 # -- models ----------------------------------------------------------------------------------------
 
 
+KIND_WORDS = {"invalid": "Invalid", "duplicate": "Duplicate", "excluded": "Do not call"}
+
+
 class PreviewModel(QAbstractTableModel):
-    """The first rows of an imported table; the phone column in bold, the label column in italics."""
+    """The first rows of an imported table; the phone column in bold, the label column in italics.
+
+    After the check, a last column says for each row "✓ to call" or why it is left out (invalid,
+    duplicate, on the do-not-call list), and ``problems_only`` shows just the rows left out.
+    """
+
+    CHECK_HEADER = "Check"
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.table: Table | None = None
         self.choice = ColumnChoice(None, None, "none")
+        self._findings: dict[int, list[tuple[str, str]]] = {}  # line -> [(kind, reason)]
+        self._checked = False
+        self.problems_only = False
+        self._shown: list[int] = []  # indexes into table.rows
 
     def set_table(self, table: Table | None, choice: ColumnChoice) -> None:
         self.beginResetModel()
         self.table, self.choice = table, choice
+        self._findings, self._checked = {}, False
+        self._refill()
         self.endResetModel()
 
+    def set_check(self, checked: CheckResult | None) -> None:
+        self.beginResetModel()
+        self._findings = {}
+        for row in checked.rejected if checked is not None else ():
+            self._findings.setdefault(row.line, []).append((row.kind, row.reason))
+        self._checked = checked is not None
+        self._refill()
+        self.endResetModel()
+
+    def set_problems_only(self, only: bool) -> None:
+        self.beginResetModel()
+        self.problems_only = only
+        self._refill()
+        self.endResetModel()
+
+    def _refill(self) -> None:
+        if self.table is None:
+            self._shown = []
+        elif self.problems_only:
+            first, count = self.table.first_line, len(self.table.rows)
+            wanted = sorted(line - first for line in self._findings if 0 <= line - first < count)
+            self._shown = wanted[:PREVIEW_ROWS]
+        else:
+            self._shown = list(range(min(PREVIEW_ROWS, len(self.table.rows))))
+
+    def _line(self, row: int) -> int:
+        assert self.table is not None
+        return self.table.first_line + self._shown[row]
+
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if self.table is None or parent.isValid() else min(PREVIEW_ROWS, len(self.table.rows))
+        return 0 if self.table is None or parent.isValid() else len(self._shown)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if self.table is None or parent.isValid() else self.table.column_count
+        if self.table is None or parent.isValid():
+            return 0
+        return self.table.column_count + (1 if self._checked else 0)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if self.table is None or role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self.table.headers[section]
-        return str(self.table.first_line + section)
+            return self.table.headers[section] if section < self.table.column_count else self.CHECK_HEADER
+        return str(self._line(section))
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if self.table is None or not index.isValid():
             return None
+        findings = self._findings.get(self._line(index.row()), [])
+        if index.column() >= self.table.column_count:  # the check's verdict
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                if not findings:
+                    return "✓ to call"
+                return "; ".join(f"{KIND_WORDS.get(kind, kind)}: {reason}" for kind, reason in findings)
+            if role == Qt.ItemDataRole.ForegroundRole:
+                colors = theme.colors()
+                return QColor(colors.error_fg if findings else colors.success_fg)
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.table.rows[index.row()][index.column()]
+            return self.table.rows[self._shown[index.row()]][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and findings:
+            return "; ".join(reason for _kind, reason in findings)
+        if role == Qt.ItemDataRole.BackgroundRole and findings:
+            return QColor(theme.colors().error_bg)
         if role == Qt.ItemDataRole.FontRole and index.column() in (self.choice.phone, self.choice.label):
             font = QFont()
             font.setBold(index.column() == self.choice.phone)
@@ -460,6 +521,14 @@ class CampaignsView(QWidget):
         self.preview.verticalHeader().setDefaultSectionSize(22)
         self.preview.horizontalHeader().setStretchLastSection(True)
         label_widget(self.preview, "Preview", f"The first {PREVIEW_ROWS} rows as read; nothing is sent yet")
+        self.problems_only = QCheckBox("Show only rows left out")
+        self.problems_only.setEnabled(False)
+        label_widget(
+            self.problems_only,
+            "Show only rows left out",
+            "Show just the invalid, duplicate and do-not-call rows, with the reason for each",
+        )
+        self.problems_only.toggled.connect(self.preview_model.set_problems_only)
 
         self.check_summary = wrapped_label(
             name="Check summary", tooltip="What the check found", selectable=True
@@ -515,6 +584,7 @@ class CampaignsView(QWidget):
         layout.addWidget(QLabel("<b>2. Check the columns</b>"))
         layout.addLayout(mapping)
         layout.addWidget(self.mapping_hint)
+        layout.addWidget(self.problems_only)
         layout.addWidget(self.preview, 1)
         layout.addWidget(QLabel("<b>3. Review and start</b>"))
         layout.addLayout(check_row)
@@ -636,6 +706,8 @@ class CampaignsView(QWidget):
         self.import_error.setText("")
         self.check_summary.setText(message)
         self.checked = None
+        self.problems_only.setChecked(False)
+        self.problems_only.setEnabled(False)
         self._update_import_buttons()
         task = self.tasks.start("campaign-read", lambda cancel: _with_choice(work(cancel)))
         task.succeeded.connect(self._table_loaded)
@@ -717,6 +789,8 @@ class CampaignsView(QWidget):
 
     def _checked(self, checked: CheckResult) -> None:
         self.checked = checked
+        self.preview_model.set_check(checked)
+        self.problems_only.setEnabled(bool(checked.rejected))
         counts = checked.summary()
         found = f"{_count(checked.lines, 'row')}"
         if checked.lines != counts["rows"]:  # some cells held more than one number
@@ -734,6 +808,8 @@ class CampaignsView(QWidget):
         self._update_import_buttons()
 
     def _forget_list(self) -> None:
+        self.problems_only.setChecked(False)
+        self.problems_only.setEnabled(False)
         self.table, self.checked = None, None
         self.choice = ColumnChoice(None, None, "none")
         self.preview_model.set_table(None, self.choice)

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop_app.campaigns.checker import CheckResult, ValidRow
 from desktop_app.campaigns.journal import CampaignSettings, Journal
@@ -269,3 +270,21 @@ def test_the_rows_table_shows_problem_titles_and_local_times_with_their_zone(mon
     finally:
         monkeypatch.undo()
         time_module.tzset()
+
+
+def test_the_preview_marks_each_row_left_out_with_its_reason_and_can_show_only_those(qtbot, view) -> None:
+    _paste_and_check(qtbot, view, _contacts(3) + "Wrong,12345,\nAgain,098765 00000,\n")
+    model = view.preview_model
+    last = model.columnCount() - 1
+    assert model.headerData(last, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) == "Check"
+    verdicts = [model.index(row, last).data() for row in range(model.rowCount())]
+    assert verdicts[:3] == ["✓ to call"] * 3
+    assert verdicts[3].startswith("Invalid: ") and verdicts[4].startswith("Duplicate: Same number as line")
+    view.problems_only.setChecked(True)
+    assert model.rowCount() == 2
+    assert [model.headerData(r, Qt.Orientation.Vertical, Qt.ItemDataRole.DisplayRole) for r in range(2)] == [
+        "5",
+        "6",
+    ]  # their lines in the file
+    view.new_button.click()
+    assert not view.problems_only.isChecked() and not view.problems_only.isEnabled()
