@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -120,6 +120,7 @@ class StatusPanel(QWidget):
 
     result_chosen = Signal(object)  # ShownResult picked from the recent list
     retry_requested = Signal(object)  # ShownResult whose outcome is unknown: send it again, same reference_id
+    announced = Signal(str)  # what screen readers were told when a result arrived
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -312,6 +313,20 @@ class StatusPanel(QWidget):
         self.retry_button.setVisible(result.outcome.status == "failed" and result.account is not None)
         if remember:
             self._remember(result)
+            self._announce(result)
+
+    def _announce(self, result: ShownResult) -> None:
+        """Tell screen readers the result as it arrives; a problem interrupts, a success waits its turn."""
+        problem = result.outcome.problem
+        message = result.headline + (f". {problem.action}" if problem is not None else "")
+        event = QAccessibleAnnouncementEvent(self.headline, message)
+        event.setPoliteness(
+            QAccessible.AnnouncementPoliteness.Polite
+            if result.outcome.accepted
+            else QAccessible.AnnouncementPoliteness.Assertive
+        )
+        QAccessible.updateAccessibility(event)
+        self.announced.emit(message)
 
     def show_storage_problem(self, problem: str | None) -> None:
         """A standing note under the result while history cannot be written (None hides it)."""

@@ -114,3 +114,14 @@ def test_secrets_a_server_echoes_back_are_masked_in_every_form_in_the_window(
     assert leaks(shown, *account.secrets) == []
     window.status_panel.copy_details_button.click()
     assert leaks(QGuiApplication.clipboard().text(), *account.secrets) == []
+
+
+def test_a_result_is_announced_to_screen_readers_when_it_arrives(qtbot, window):
+    heard: list[str] = []
+    window.status_panel.announced.connect(heard.append)
+    window.form.customer.edit.setText(CUSTOMER)
+    place(qtbot, window)
+    window.form.customer.edit.setText("+919000000403")
+    place(qtbot, window)
+    assert heard[0].startswith("Queued")
+    assert heard[1].startswith("Not authorised") and "What to do" not in heard[1] and "Profiles" in heard[1]
