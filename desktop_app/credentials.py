@@ -40,7 +40,8 @@ ENV_PROFILE = "OPDIAL_PROFILE"
 
 ENVIRONMENT_PROFILE_NAME = "environment"
 SECRET_SERVICE_NAME = APP_ID
-BADGE_COLORS = ("#2e7d32", "#1565c0", "#c62828", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e")
+# Profile badge colours: distinct; white text on each reads at 4.5:1 or more (tests/ui/test_contrast.py).
+BADGE_COLORS = ("#2e7d32", "#1565c0", "#c62828", "#6a1b9a", "#b84e00", "#00796b", "#ad1457", "#4e342e")
 MAX_PROFILE_NAME_LENGTH = 64
 SETTINGS_VERSION = 1
 

@@ -313,7 +313,8 @@ class CallForm(QWidget):
         self.call_button.setStyleSheet(
             f"QPushButton {{ background: {colors.accent}; color: {'#10151c' if colors.dark else '#ffffff'};"
             " font-weight: bold; font-size: 15px; border-radius: 6px; padding: 6px 18px; }"
-            f" QPushButton:disabled {{ background: {colors.border}; color: {colors.muted}; }}"
+            f" QPushButton:disabled {{ background: {colors.alt_base}; color: {colors.muted};"
+            f" border: 1px solid {colors.border}; }}"  # still 4.5:1: "Call" stays readable
         )
         self.call_button.setIcon(icons.icon("call", "#10151c" if colors.dark else "#ffffff"))
         self.cancel_button.setIcon(icons.icon("cancel"))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a dem
 log = logging.getLogger(__name__)
 
 DEMO_PROFILE_NAME = "Demo (sandbox)"
-DEMO_COLOR = "#ef6c00"
+DEMO_COLOR = "#b84e00"  # the SANDBOX badge: orange that white text reads on
 
 
 class DemoSession:

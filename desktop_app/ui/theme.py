@@ -13,6 +13,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop_app import credentials
+
 THEME_ENV = "OPDIAL_THEME"  # "light", "dark" or "auto" (default)
 
 
@@ -76,8 +78,7 @@ DARK = Colors(
     border="#3a404a",
 )
 
-# Profile badge colours: distinct, readable with white text in both schemes.
-BADGE_COLORS = ("#1565c0", "#2e7d32", "#6a1b9a", "#c62828", "#ef6c00", "#00838f", "#4e342e", "#37474f")
+BADGE_COLORS = credentials.BADGE_COLORS  # one palette: the store suggests from it, the dialog offers it
 
 
 def badge_color_for(name: str, chosen: str | None = None) -> str:
