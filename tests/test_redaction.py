@@ -134,7 +134,11 @@ def test_a_short_secret_is_masked_exactly_only():
     assert redactor.text("k3y! alone") == "k3y! alone"
 
 
-secret_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=8, max_size=40)
+# A secret that is only mask characters ("********") is indistinguishable from its own mask: never
+# a real key, and not a leak, so such text is left out.
+secret_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=8, max_size=40).filter(
+    lambda text: text.strip("*")
+)
 surrounding = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
