@@ -106,3 +106,34 @@ def unlabelled_controls(root: QWidget) -> list[str]:
         if not widget.accessibleName() or not widget.toolTip():
             missing.append(f"{type(widget).__name__} {widget.accessibleName() or widget.objectName()!r}")
     return missing
+
+
+def _shows_its_text(edit: QLineEdit) -> bool:
+    return edit.echoMode() == QLineEdit.EchoMode.Normal
+
+
+def clipped_texts(root: QWidget) -> list[str]:
+    """Visible labels and buttons whose text does not fit in the room they were given (and does
+    not wrap): what a person would see cut off."""
+    from PySide6.QtWidgets import QCheckBox, QPushButton, QRadioButton, QToolButton
+
+    found = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisible() or widget.width() <= 0 or _is_internal(widget):
+            continue
+        if isinstance(widget, QLabel) and widget.text() and widget.pixmap().isNull():
+            if widget.wordWrap():
+                needed, has, unit = widget.heightForWidth(widget.width()), widget.height(), "px high"
+            else:
+                needed, has, unit = widget.sizeHint().width(), widget.width(), "px wide"
+        elif isinstance(widget, (QPushButton, QToolButton, QCheckBox, QRadioButton)) and widget.text():
+            needed, has, unit = widget.sizeHint().width(), widget.width(), "px wide"
+        elif isinstance(widget, QLineEdit) and widget.text() and _shows_its_text(widget):
+            # the value as set must show whole ("09:00-21:00" once showed as "1:00")
+            needed = widget.fontMetrics().horizontalAdvance(widget.text()) + 12  # frame and margins
+            has, unit = widget.width(), "px wide"
+        else:
+            continue
+        if needed > has + 2:
+            found.append(f"{type(widget).__name__} {widget.text()[:40]!r}: needs {needed} {unit}, has {has}")
+    return found
