@@ -129,3 +129,25 @@ def test_the_cli_says_a_wait_once_not_every_few_seconds(capsys) -> None:
         reporter.progress(waiting)
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and "--calling-window any" in lines[0]
+
+
+def test_the_calling_window_can_be_changed_while_a_campaign_waits(sandbox) -> None:
+    path = make_campaign([*numbers(2), "+442079460000"], calling_window="09:00-21:00", concurrency=1)
+    clock = FakeClock(utc(1))  # 06:30 in India: the window opens in 2 h 30 min
+    sent: list[object] = []
+
+    with ObdClient(sandbox.account, max_attempts=1) as client:
+        runner = CampaignRunner(
+            path, client, clock=clock, on_claim=lambda rows, _at: sent.extend(clock.now() for _ in rows)
+        )
+
+        def on_progress(progress) -> None:
+            if progress.status == "waiting":  # the agent decides not to wait: any hour will do
+                runner.change_calling_window(CallingWindow.parse("any"))
+
+        runner.on_progress = on_progress
+        result = runner.run()
+    assert result.status == "finished" and len(sent) == 3
+    assert all(when < utc(1, 5) for when in sent)  # not hours later, when the old window opened
+    with Journal(path) as journal:
+        assert journal.settings.calling_window == "any"  # kept for a resume

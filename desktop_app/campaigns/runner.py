@@ -116,6 +116,7 @@ class CampaignRunner:
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._wake = threading.Event()
+        self._new_window: CallingWindow | None = None  # asked for by change_calling_window
         self._results: queue.Queue[tuple[ClaimedRow, Any]] = queue.Queue()
         self._completed: deque[float] = deque()
         self._hold_until = 0.0
@@ -173,6 +174,11 @@ class CampaignRunner:
             self._emit(journal, force=True, status=status)
             return RunResult(status, summary, self._final_message(status, summary))
 
+    def change_calling_window(self, window: CallingWindow) -> None:
+        """Use another calling window from now on, while running (thread-safe; saved in the journal)."""
+        self._new_window = window
+        self._wake.set()
+
     def _dispatch(self, journal: Journal, settings: CampaignSettings) -> str:
         window = CallingWindow.parse(settings.calling_window)
         concurrency = max(1, int(settings.concurrency))
@@ -183,6 +189,13 @@ class CampaignRunner:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="campaign") as pool:
             while True:
                 self._wake.clear()
+                changed, self._new_window = self._new_window, None
+                if changed is not None and str(changed) != str(window):
+                    window = changed
+                    settings.calling_window = str(window)
+                    journal.save_settings(settings)
+                    self._status, self._message = jr.RUNNING, ""
+                    log.info("Calling window changed to %s while running", window)
                 in_flight -= self._absorb(journal)
                 self._emit(journal)
                 if self._stop.is_set() or self._blocked is not None or self._pause_reason is not None:

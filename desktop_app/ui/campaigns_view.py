@@ -622,6 +622,7 @@ class CampaignsView(QWidget):
         label_widget(self.export_button, "Export results", "Save every row with its outcome as CSV")
         self.export_button.clicked.connect(self.choose_export_results)
         self.run_settings = RunSettingsEditor("this campaign")
+        self.run_settings.window.editingFinished.connect(self._window_edited)
 
         self.row_filter = QComboBox()
         for text, state in ROW_FILTERS:
@@ -963,6 +964,18 @@ class CampaignsView(QWidget):
                 self._show_summary(journal.summary())
             self.refresh_campaigns()
 
+    def _window_edited(self) -> None:
+        """A new calling window typed while the campaign runs: the runner uses it at once."""
+        if not self.running or self._runner is None:
+            return
+        try:
+            window = CallingWindow.parse(self.run_settings.window.text())
+        except ValueError as error:
+            self.status.setText(str(error))
+            return
+        self._runner.change_calling_window(window)
+        self.status.setText(f"Calling window changed to {window} (the recipients' time).")
+
     def _ask_runner(self, request: str) -> bool:
         """Pass pause/cancel to the running campaign, or to the one still being built on its worker."""
         if not self.running:
@@ -1014,7 +1027,10 @@ class CampaignsView(QWidget):
         self.start_button.setEnabled(not running and not finished and self.current_id is not None)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(self.current_id is not None and not finished)
-        self.run_settings.setEnabled(not running)
+        # While running only the calling window can change (the runner takes it at once).
+        for widget in (self.run_settings.rate, self.run_settings.concurrency):
+            widget.setEnabled(not running)
+        self.run_settings.setEnabled(True)
         self.new_button.setEnabled(not running)
 
     def _run_done(self, result: Any) -> None:

@@ -139,6 +139,8 @@ def test_pause_pressed_the_moment_a_campaign_starts_is_kept(qtbot, view, sandbox
         view.create_start_button.click()
         qtbot.waitUntil(lambda: view.running, timeout=10_000)
         assert view.pause_button.isEnabled()
+        # while running, only the calling window may change (the runner takes it at once)
+        assert view.run_settings.window.isEnabled() and not view.run_settings.rate.isEnabled()
         view.pause_button.click()  # at once: the runner may still be being built
     assert paused.args[0].status == "paused"
     assert len(sandbox.accepted_calls) < 20
