@@ -151,3 +151,15 @@ def test_the_calling_window_can_be_changed_while_a_campaign_waits(sandbox) -> No
     assert all(when < utc(1, 5) for when in sent)  # not hours later, when the old window opened
     with Journal(path) as journal:
         assert journal.settings.calling_window == "any"  # kept for a resume
+
+
+def test_a_time_left_is_shown_only_while_calls_go_out(sandbox) -> None:
+    path = make_campaign([*numbers(3), "+442079460000"], calling_window="09:00-21:00", concurrency=1)
+    clock = FakeClock(utc(4))  # India open, London (+442079460000) not until 09:00 UTC
+    seen: list[tuple[str, float | None]] = []
+    with ObdClient(sandbox.account, max_attempts=1) as client:
+        runner = CampaignRunner(path, client, clock=clock)
+        runner.on_progress = lambda progress: seen.append((progress.status, progress.eta_s))
+        assert runner.run().status == "finished"
+    assert any(status == "waiting" for status, _eta in seen)
+    assert all(eta is None for status, eta in seen if status != "running")

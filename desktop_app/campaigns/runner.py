@@ -458,8 +458,10 @@ class CampaignRunner:
         self._last_progress = now
         summary = journal.summary()
         rate = self._rate_per_min()
-        eta = summary.pending / rate * 60 if rate > 0 and summary.pending else None
         shown = status or (jr.PAUSED if self._stop.is_set() and status is None else self._status)
+        # A time left only while calls are going out: waiting for calling hours or paused, it would lie.
+        sending = shown == jr.RUNNING
+        eta = summary.pending / rate * 60 if sending and rate > 0 and summary.pending else None
         summary = replace(summary, status=shown)
         self.on_progress(Progress(summary, rate, eta, shown, self._message))
 
