@@ -125,13 +125,13 @@ def _cmd_run(args: argparse.Namespace, out: Any) -> int:
     checked, column = check_file(args.file, region, args.column, blocked)
     counts = checked.summary()
     if not checked.valid:
-        return out.error(f"{Path(args.file).name}: no callable numbers ({_counts_text(counts)}).")
+        return out.error(f"{Path(args.file).name}: no callable numbers ({checked.summary_text()}).")
     settings.profile = _remembered_profile(resolved.profile.name)
     settings.column, settings.default_region = column, region
     settings.source, settings.api_url = str(Path(args.file).resolve()), resolved.account.api_url
     with Journal.create(checked, settings) as journal:
         campaign_id, path = journal.id, journal.path
-    _say(out, f"Campaign {campaign_id}: {Path(args.file).name}, column {column!r}. {_counts_text(counts)}.")
+    _say(out, f"Campaign {campaign_id}: {Path(args.file).name}, column {column!r}. {checked.summary_text()}.")
     if counts["valid"] < counts["rows"]:
         _say(
             out,
@@ -297,9 +297,13 @@ def _remembered_profile(name: str) -> str:
 
 
 def _counts_text(counts: dict[str, Any]) -> str:
+    """A journal's counts (numbers, not rows: the journal keeps numbers) in the check's words."""
+    from desktop_app.campaigns.checker import counted
+
+    found, duplicates = counted(counts["rows"], "number"), counted(counts["duplicates"], "duplicate")
     return (
-        f"{counts['rows']} rows: {counts['valid']} to call, {counts['invalid']} invalid, "
-        f"{counts['duplicates']} duplicates, {counts['excluded']} on the do-not-call list"
+        f"{found} found: {counts['valid']} to call · {counts['invalid']} invalid · {duplicates} · "
+        f"{counts['excluded']} on the do-not-call list"
     )
 
 

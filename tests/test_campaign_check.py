@@ -106,3 +106,17 @@ def test_the_bulk_path_agrees_with_the_full_normalisation(text: str, region: str
         assert isinstance(full, NumberError) and error.reason == full.reason
     else:
         assert isinstance(full, ParsedNumber) and fast == full.e164
+
+
+def test_the_check_counts_rows_and_numbers_with_right_plurals() -> None:
+    from desktop_app.campaigns.checker import check_rows
+    from desktop_app.campaigns.importer import RawRow
+
+    one_each = check_rows(
+        [RawRow(2, "+919876500001", ""), RawRow(3, "12345", ""), RawRow(4, "+919876500001", "")]
+    )
+    assert one_each.summary_text() == (
+        "1 number to call from 3 rows · 1 invalid · 1 duplicate · 0 on the do-not-call list"
+    )
+    two_in_a_cell = check_rows([RawRow(2, "+919876500001", ""), RawRow(2, "+919876500002", "")])
+    assert two_in_a_cell.summary_text().startswith("2 numbers to call from 1 row (2 numbers)")

@@ -35,6 +35,11 @@ class RejectedRow(NamedTuple):
     reason: str
 
 
+def counted(n: int, word: str) -> str:
+    """'1 row', '2 rows', '1,000 numbers': the campaign words with their right plural."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class CheckResult:
     valid: list[ValidRow] = field(default_factory=list)
@@ -44,6 +49,18 @@ class CheckResult:
     def rows(self) -> int:
         """Numbers found (a cell may hold several): valid and left out together."""
         return len(self.valid) + len(self.rejected)
+
+    def summary_text(self) -> str:
+        """'3 numbers to call from 5 rows · 1 invalid · 1 duplicate · 0 on the do-not-call list'
+        (rows are lines of the file; when a cell held several numbers, they are counted too)."""
+        found = counted(self.lines, "row")
+        if self.lines != self.rows:
+            found += f" ({counted(self.rows, 'number')})"
+        duplicates = counted(self.count("duplicate"), "duplicate")
+        return (
+            f"{counted(len(self.valid), 'number')} to call from {found} · {self.count('invalid')} invalid · "
+            f"{duplicates} · {self.count('excluded')} on the do-not-call list"
+        )
 
     @property
     def lines(self) -> int:

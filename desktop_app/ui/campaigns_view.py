@@ -792,15 +792,8 @@ class CampaignsView(QWidget):
         self.checked = checked
         self.preview_model.set_check(checked)
         self.problems_only.setEnabled(bool(checked.rejected))
-        counts = checked.summary()
-        found = f"{_count(checked.lines, 'row')}"
-        if checked.lines != counts["rows"]:  # some cells held more than one number
-            found += f" ({_count(counts['rows'], 'number')})"
-        self.check_summary.setText(
-            f"<b>{_count(counts['valid'], 'number')} to call</b> from {found} · "
-            f"{counts['invalid']} invalid · {_count(counts['duplicates'], 'duplicate')} · "
-            f"{counts['excluded']} on the do-not-call list"
-        )
+        head, _, rest = checked.summary_text().partition(" from ")
+        self.check_summary.setText(f"<b>{head}</b> from {rest}")
         self._update_import_buttons()
 
     def _import_failed(self, error: str) -> None:
@@ -1167,11 +1160,6 @@ def local_time(stamp: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _count(n: int, word: str) -> str:
-    """'1 row', '2 rows', '1,000 numbers'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _import_words(error: str) -> str:
