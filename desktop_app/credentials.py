@@ -481,29 +481,37 @@ def describe_backend(backend: KeyringBackend) -> str:
     return getattr(backend, "name", None) or path
 
 
-def _how_to_fix() -> str:
+# What makes a secure keyring usable, per OS: (the detail's words, the one-sentence words).
+_KEYRING_FIXES = {
+    "win": (
+        "Windows Credential Manager should be available; check the keyring configuration",
+        "check that Windows Credential Manager is working",
+    ),
+    "darwin": ("unlock the macOS login Keychain", "unlock your login Keychain"),
+    "other": (
+        "install and unlock GNOME Keyring (gnome-keyring) or KWallet and log in to a desktop session",
+        "install and unlock GNOME Keyring or KWallet",
+    ),
+}
+
+
+def _keyring_fixes() -> tuple[str, str]:
     if sys.platform.startswith("win"):
-        place = "Windows Credential Manager should be available; check the keyring configuration"
-    elif sys.platform == "darwin":
-        place = "unlock the macOS login Keychain"
-    else:
-        place = "install and unlock GNOME Keyring (gnome-keyring) or KWallet and log in to a desktop session"
+        return _KEYRING_FIXES["win"]
+    return _KEYRING_FIXES["darwin" if sys.platform == "darwin" else "other"]
+
+
+def _how_to_fix() -> str:
     return (
-        f"To store secrets, {place}. Or set {ENV_API_KEY} and {ENV_SECRET_TOKEN} in the environment: "
-        "OpDial then uses them without the keyring."
+        f"To store secrets, {_keyring_fixes()[0]}. Or set {ENV_API_KEY} and {ENV_SECRET_TOKEN} in the "
+        "environment: OpDial then uses them without the keyring."
     )
 
 
 def keyring_problem_sentence() -> str:
     """The keyring problem in one plain sentence with a way to fix it (the detail is ``status()``'s)."""
-    if sys.platform.startswith("win"):
-        fix = "check that Windows Credential Manager is working"
-    elif sys.platform == "darwin":
-        fix = "unlock your login Keychain"
-    else:
-        fix = "install and unlock GNOME Keyring or KWallet"
     return (
-        f"OpDial cannot store secrets on this computer: {fix}, "
+        f"OpDial cannot store secrets on this computer: {_keyring_fixes()[1]}, "
         f"or start OpDial with {ENV_API_KEY} and {ENV_SECRET_TOKEN} set."
     )
 
