@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self.resolving = False  # the profile's secrets are being read (Call waits for them)
         self._resolve_generation = 0  # only the latest profile choice's answer is used
         self._call_when_ready = False  # a link asked to call while the secrets were being read
+        self._prefilled: tuple[str, ...] | None = None  # the profile defaults now in the form
         # Work that can wait for the first paint (the keyring read: its import and its answer would
         # compete with building the window); never later than AFTER_PAINT_LATEST_MS if never shown.
         self._painted = False
@@ -467,6 +468,10 @@ class MainWindow(QMainWindow):
     def _prefill_profile(self, profile: Profile | None) -> None:
         if profile is None:
             return
+        defaults = (profile.default_region, profile.user_id, profile.caller_id, profile.region, profile.group)
+        if defaults == self._prefilled:
+            return  # already in the form: what the agent typed since stays
+        self._prefilled = defaults
         self.history_view.default_region = profile.default_region
         self.form.set_profile_defaults(
             region=profile.default_region,

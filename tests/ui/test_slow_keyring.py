@@ -164,3 +164,11 @@ def test_a_window_that_starts_hidden_still_reads_its_profile(
     qtbot.waitUntil(lambda: not window.resolving, timeout=5_000)
     assert window.resolved is not None and not window.isVisible()
     window.shutdown(timeout_s=10)
+
+
+def test_an_agent_user_id_typed_while_the_keyring_unlocks_is_not_overwritten(qtbot, build, sandbox_profile):
+    window = build(client_factory=quick_client)
+    assert window.resolving
+    window.form.agent_user_id.setText("0123456789abcdef")  # another agent, typed at once
+    qtbot.waitUntil(lambda: not window.resolving, timeout=15_000)
+    assert window.form.agent_user_id.text() == "0123456789abcdef"
