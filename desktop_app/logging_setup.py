@@ -9,7 +9,6 @@ accident stays harmless. Secrets are registered process-wide by
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 from pathlib import Path
@@ -94,18 +93,27 @@ def log_file() -> Path:
     return config.log_dir() / LOG_FILE_NAME
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Every log file it opens — the first and each one after a rotation — is 0600."""
+def _private_rotating_handler_class() -> type[logging.Handler]:
+    """A RotatingFileHandler whose every file (the first and each after a rotation) is 0600.
 
-    def _open(self):  # type: ignore[no-untyped-def]
-        return storage.private_open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors)
+    Made on first use: ``logging.handlers`` (socket, pickle, queue) costs ~5 ms, and modules the
+    first paint needs import this one for ``redact`` and ``log_file``."""
+    import logging.handlers
+
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        def _open(self):  # type: ignore[no-untyped-def]
+            return storage.private_open(
+                self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors
+            )
+
+    return PrivateRotatingFileHandler
 
 
 def _file_handler() -> tuple[logging.Handler, Path] | str:
     """The log file's handler and path, or the reason there can be none (then: stderr)."""
     try:
         path = log_file()
-        return PrivateRotatingFileHandler(
+        return _private_rotating_handler_class()(
             path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         ), path
     except OSError as exc:

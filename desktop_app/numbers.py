@@ -19,10 +19,7 @@ from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, P
 from phonenumbers.phonenumberutil import ValidationResult
 
 from desktop_app.link_syntax import LinkSyntaxError, split_link
-from desktop_app.numbers_countries import COUNTRY_NAMES
-
-DEFAULT_REGION = "IN"
-NON_GEOGRAPHIC_REGION = "001"  # phonenumbers' region for +800, +808, +870, … (global services)
+from desktop_app.numbers_countries import DEFAULT_REGION, NON_GEOGRAPHIC_REGION, country_name
 
 # Text made only of digits and the separators people write between them goes straight to
 # phonenumbers; anything else (letters, schemes, extensions) takes the slower careful path.
@@ -87,15 +84,6 @@ class NumberError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def country_name(region: str | None) -> str:
-    """English name for an ISO region code ("IN" → "India"); the code itself when unknown."""
-    if region == NON_GEOGRAPHIC_REGION:
-        return "International service"
-    if not region:
-        return "Unknown country"
-    return COUNTRY_NAMES.get(region.upper(), region.upper())
 
 
 @dataclass(frozen=True)

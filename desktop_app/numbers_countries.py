@@ -2,7 +2,24 @@
 
 Generated once from ``phonenumbers.geodata.locale`` (English entries): importing the geocoder itself
 costs about half a second and 40 MB, far too much for a label next to a number.
+Phone-number parsing (``desktop_app.numbers``) is not needed here: the dial form names the
+default region before phonenumbers is loaded, after the window's first paint.
 """
+
+from __future__ import annotations
+
+DEFAULT_REGION = "IN"
+NON_GEOGRAPHIC_REGION = "001"  # phonenumbers' region for +800, +808, +870, … (global services)
+
+
+def country_name(region: str | None) -> str:
+    """English name for an ISO region code ("IN" → "India"); the code itself when unknown."""
+    if region == NON_GEOGRAPHIC_REGION:
+        return "International service"
+    if not region:
+        return "Unknown country"
+    return COUNTRY_NAMES.get(region.upper(), region.upper())
+
 
 COUNTRY_NAMES: dict[str, str] = {
     "AC": "Ascension Island",

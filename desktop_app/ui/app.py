@@ -3,7 +3,8 @@
 The pieces are separate so the launcher can plug in without rewriting them:
 
 - ``parse_args(argv)``: ``--demo``, ``--theme``, ``--profile``, and one optional link/number.
-- ``create_app(argv)``: the ``QApplication`` with name, icon, theme, logging and crash dialog.
+- ``create_app(argv)``: the ``QApplication`` with name, theme, and (``finish_app``, which
+  ``run_gui`` runs just after the first paint) icon, logging and crash dialog.
 - ``create_window(options)``: the ``MainWindow``.
 - ``set_intake_handler(fn)``: how a link or number reaches the window (default: parse it with
   ``links.parse_intake`` and ``window.prefill(intake, confirm=True)``, never dial by itself).
@@ -85,10 +86,9 @@ def keep_the_gui_thread_responsive() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
-def create_app(argv: list[str], options: Options | None = None) -> QApplication:
-    from desktop_app.logging_setup import setup_logging
-    from desktop_app.ui import icons, theme
-    from desktop_app.ui.crash import install_excepthook
+def create_app(argv: list[str], options: Options | None = None, *, finish: bool = True) -> QApplication:
+    """The application. ``finish=False`` leaves icon, logging and crash dialog to ``finish_app``."""
+    from desktop_app.ui import theme
 
     keep_the_gui_thread_responsive()
     app = QApplication.instance() or QApplication([APP_NAME, *(options.extra if options else ())])
@@ -97,13 +97,24 @@ def create_app(argv: list[str], options: Options | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("opdial")
-    app.setWindowIcon(icons.app_icon())
     theme.install(app, options.theme if options else None)
+    _quit_on_ctrl_c(app)
+    if finish:
+        finish_app(app)
+    return app  # type: ignore[return-value]
+
+
+def finish_app(app: QApplication) -> None:
+    """Icon, log file and crash dialog: nothing the first paint shows, so they come just after it
+    (no Qt callback of OpDial's runs before then; a start-up failure still reaches the terminal)."""
+    from desktop_app.logging_setup import setup_logging
+    from desktop_app.ui import icons
+    from desktop_app.ui.crash import install_excepthook
+
+    app.setWindowIcon(icons.app_icon())
     path = setup_logging()
     install_excepthook()
-    _quit_on_ctrl_c(app)
     log.info("%s %s starting; log at %s", APP_NAME, __version__, path)
-    return app  # type: ignore[return-value]
 
 
 def _quit_on_ctrl_c(app: QApplication) -> None:
@@ -193,11 +204,14 @@ def _make_launcher():
 
 
 def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
+    """Start OpDial. The window paints its Dial form first; the rest waits for that paint:
+    the window's other parts (``MainWindow.finish_building``), then the launcher's server, tray
+    and hotkey, then the keyring read. A window that starts hidden in the tray gets all at once."""
     options = parse_args(argv)
     launcher = _make_launcher() if use_launcher else None
     if launcher is not None and launcher.hand_over(options):
         return 0  # a running OpDial took the link; this process is done
-    app = create_app(argv, options)
+    app = create_app(argv, options, finish=False)
     if launcher is not None:
         launcher.install_early(app)  # macOS may deliver a clicked link before the window exists
     from desktop_app.storage import StorageError
@@ -205,22 +219,31 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     try:
         window = create_window(options)
     except StorageError as error:  # no window without somewhere to keep history and settings
+        finish_app(app)  # the log says why (on the terminal, when its folder is the problem)
         log.error("cannot start: %s", error)
         storage_problem_dialog(str(error)).exec()
         return 2
-    hooks = [*STARTUP_HOOKS, *([launcher.attach] if launcher is not None else [])]
-    for hook in hooks:
+    window.when_painted(lambda: finish_app(app))
+    for hook in STARTUP_HOOKS:
         if hook(app, window, options) is False:
             window.shutdown()
             return 0
     window.restore_layout()
-    if launcher is None or not launcher.starts_hidden(options):
+    hidden = launcher is not None and launcher.may_start_hidden(options, window.store)
+    if hidden:  # the tray must exist to come back from
+        window.finish_building()
+        if not _attach(launcher, app, window, options):
+            return 0
+        hidden = launcher.starts_hidden(options)
+    if not hidden:
         window.show()
         window.focus_number()
+        if launcher is not None and launcher.window is None:
+            window.when_painted(lambda: _attach(launcher, app, window, options) or app.quit())
     QTimer.singleShot(0, lambda: show_storage_notices(window))
     if options.link:
         link = options.link
-        QTimer.singleShot(0, lambda: deliver_intake(window, link))
+        window.when_painted(lambda: deliver_intake(window, link))
     code = app.exec()
     window.shutdown()
     if launcher is not None:
@@ -228,6 +251,14 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     window.history.close()
     log.info("%s exiting with %s", APP_NAME, code)
     return code
+
+
+def _attach(launcher, app: QApplication, window, options: Options) -> bool:
+    """The launcher's start-up step; False when another OpDial became the primary and took the link."""
+    if launcher.attach(app, window, options):
+        return True
+    window.shutdown()
+    return False
 
 
 if __name__ == "__main__":  # pragma: no cover

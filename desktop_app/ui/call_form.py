@@ -7,6 +7,7 @@ The form never talks to the network: it turns what the agent typed into a ``Call
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -23,10 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app import numbers
 from desktop_app.api.models import CallKind, CallRequest
+from desktop_app.numbers_countries import DEFAULT_REGION, country_name
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+
+if TYPE_CHECKING:
+    from desktop_app import numbers
 
 MODE_HINTS = {
     CallKind.USER: "The agent's phone rings first; when they answer, the customer is dialled and connected.",
@@ -36,6 +40,14 @@ MODE_HINTS = {
 }
 MODE_SHORTCUTS = {CallKind.USER: "Ctrl+1", CallKind.ANONYMOUS: "Ctrl+2", CallKind.IVR: "Ctrl+3"}
 CALL_TEXT = "Call"
+
+
+def _numbers():
+    """``desktop_app.numbers`` (phonenumbers) is loaded with the first number typed, or just after
+    the window's first paint, whichever comes first: an empty form does not need it."""
+    from desktop_app import numbers
+
+    return numbers
 
 
 class NumberField(QObject):
@@ -50,7 +62,7 @@ class NumberField(QObject):
 
     def __init__(self, name: str, placeholder: str, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.default_region = numbers.DEFAULT_REGION
+        self.default_region = DEFAULT_REGION
         self.result: numbers.ParsedNumber | numbers.NumberError | None = None
         self._previous = ""
         # Set after a call went out: the next focus selects the number, so typing replaces it.
@@ -82,12 +94,19 @@ class NumberField(QObject):
         self.tidy()
 
     def set_region(self, region: str) -> None:
-        self.default_region = region or numbers.DEFAULT_REGION
+        self.default_region = region or DEFAULT_REGION
         self._recheck(self.edit.text())
 
     @property
     def parsed(self) -> numbers.ParsedNumber | None:
-        return self.result if isinstance(self.result, numbers.ParsedNumber) else None
+        if self.result is None:
+            return None
+        return self.result if isinstance(self.result, _numbers().ParsedNumber) else None
+
+    @property
+    def error(self) -> str | None:
+        """Why the number cannot be called; None when it is empty or valid."""
+        return None if self.result is None or self.parsed is not None else self.result.reason
 
     def tidy(self) -> None:
         """Show a valid number in its readable international form (what the agent will recognise)."""
@@ -120,7 +139,7 @@ class NumberField(QObject):
         text = self.edit.text()
         if self.edit.cursorPosition() != len(text) or not _TYPED_NUMBER.fullmatch(text):
             return
-        formatted = numbers.format_as_you_type(text, self.default_region)
+        formatted = _numbers().format_as_you_type(text, self.default_region)
         if formatted and formatted != text and _digits(formatted) == _digits(text):
             self._previous = formatted
             self.edit.setText(formatted)
@@ -131,13 +150,13 @@ class NumberField(QObject):
             self.result = None
             self.status.setText(
                 "Type or paste a number; national numbers are read as "
-                f"{numbers.country_name(self.default_region)}."
+                f"{country_name(self.default_region)}."
             )
             self.status.setStyleSheet(f"color: {colors.muted};")
         else:
-            self.result = numbers.check(text, self.default_region)
-            if isinstance(self.result, numbers.ParsedNumber):
-                self.status.setText(_describe(self.result))
+            self.result = _numbers().check(text, self.default_region)
+            if self.parsed is not None:
+                self.status.setText(_describe(self.parsed))
                 self.status.setStyleSheet(f"color: {colors.success_fg};")
             else:
                 self.status.setText(f"✗ {self.result.reason}")
@@ -169,7 +188,7 @@ class CallForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = CallKind.USER
-        self.default_region = numbers.DEFAULT_REGION
+        self.default_region = DEFAULT_REGION
         self.busy = False
         self.blocked_reason: str | None = "No profile selected."
         self.blocked_waiting = False  # the reason is a wait (keyring), not a problem to fix
@@ -347,7 +366,7 @@ class CallForm(QWidget):
         self, *, region: str, user_id: str, caller_id: str = "", routing_region: str = "", group: str = ""
     ) -> None:
         """Prefill from the chosen profile (User ID and routing), and read numbers in its region."""
-        self.default_region = region or numbers.DEFAULT_REGION
+        self.default_region = region or DEFAULT_REGION
         self.customer.set_region(self.default_region)
         self.agent_number.set_region(self.default_region)
         self.agent_user_id.setText(user_id)
@@ -419,15 +438,15 @@ class CallForm(QWidget):
             return self.blocked_reason
         if not self.customer.text():
             return "Enter the customer's number."
-        if isinstance(self.customer.result, numbers.NumberError):
-            return f"Customer number: {self.customer.result.reason}"
+        if self.customer.error:
+            return f"Customer number: {self.customer.error}"
         if self.kind is CallKind.USER and not self.agent_user_id.text().strip():
             return "Enter the agent's MyOperator User ID (or save it in the profile)."
         if self.kind is CallKind.ANONYMOUS:
             if not self.agent_number.text():
                 return "Enter the agent's phone number."
-            if isinstance(self.agent_number.result, numbers.NumberError):
-                return f"Agent number: {self.agent_number.result.reason}"
+            if self.agent_number.error:
+                return f"Agent number: {self.agent_number.error}"
         try:
             self.build_request()
         except ValueError as exc:  # calls.InputError
@@ -449,10 +468,7 @@ class CallForm(QWidget):
 
     def _shown_at_field(self, problem: str | None) -> bool:
         fields = (self.customer, self.agent_number)
-        return any(
-            isinstance(f.result, numbers.NumberError) and problem and f.result.reason in problem
-            for f in fields
-        )
+        return any(f.error and problem and f.error in problem for f in fields)
 
     @property
     def ready(self) -> bool:

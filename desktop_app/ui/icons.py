@@ -15,6 +15,7 @@ from desktop_app.ui import theme
 _SIZES = (16, 24, 32, 48)
 
 
+@lru_cache(maxsize=1)
 def icons_dir() -> Path:
     """The icons folder in a source checkout or a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)

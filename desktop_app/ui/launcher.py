@@ -3,12 +3,17 @@ the window — every link through ``app.deliver_intake`` and so through ``handle
 
 Start-up order (see ``app.run_gui``):
 
-1. ``hand_over(options)`` before any ``QApplication``: a running OpDial takes the link (or
-   ``--dial-clipboard``) and this process exits at once.
+1. ``hand_over(options)`` before any ``QApplication``: claim the instance lock (standard library
+   only). A running or starting OpDial holds it: this launch hands it the link (or
+   ``--dial-clipboard``), waiting up to ``START_WAIT_S`` for its server, and exits at once.
 2. ``install_early(app)``: macOS delivers a clicked link as a ``QFileOpenEvent``, possibly before
    the window exists; such links wait in a buffer.
-3. ``attach(app, window, options)`` (a start-up hook): become the primary, route hand-overs, set
-   the intake handler, add the tray and hotkeys, deliver the buffered links.
+3. ``attach(app, window, options)``, after the window's first paint (before it, when the window
+   starts hidden in the tray): become the primary, route hand-overs, set the intake handler, add
+   the tray and hotkeys, deliver the buffered links.
+
+QtNetwork, the tray, the hotkey and phone-number parsing are imported only in step 3, so the
+first paint does not wait for them.
 """
 
 from __future__ import annotations
@@ -18,18 +23,24 @@ import logging
 import re
 import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QUrl
 from PySide6.QtGui import QAction, QFileOpenEvent, QKeySequence
 
-from desktop_app.links import parse_intake
-from desktop_app.numbers import NumberError
-from desktop_app.ui.clipboard import WINDOW_SHORTCUT, GlobalHotkey, dial_clipboard
-from desktop_app.ui.single_instance import SingleInstance
-from desktop_app.ui.tray import PREF_START_IN_TRAY, CloseToTray, Tray, tray_available
+from desktop_app.instance_lock import Claim, InstanceLock
+from desktop_app.ui.tray_prefs import PREF_START_IN_TRAY
+
+if TYPE_CHECKING:
+    from desktop_app.ui.clipboard import GlobalHotkey
+    from desktop_app.ui.single_instance import SingleInstance
+    from desktop_app.ui.tray import CloseToTray, Tray
 
 log = logging.getLogger(__name__)
+
+START_WAIT_S = 5.0  # how long a second launch waits for a primary that is still starting
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,9 @@ def link_text(event: QFileOpenEvent) -> str:
 
 def handle_intake(window, text: str) -> None:
     """The intake handler: parse the link/number, prefill, and ask (or count down) before calling."""
+    from desktop_app.links import parse_intake
+    from desktop_app.numbers import NumberError
+
     region = getattr(getattr(window, "form", None), "default_region", None) or "IN"
     try:
         intake = parse_intake(text, region)
@@ -99,10 +113,23 @@ def allow_foreground_hand_over() -> None:
         ctypes.windll.user32.AllowSetForegroundWindow(-1)  # type: ignore[attr-defined]
 
 
+def _tray_available() -> bool:
+    from desktop_app.ui.tray import tray_available
+
+    return tray_available()
+
+
 class Launcher(QObject):
-    def __init__(self, instance: SingleInstance | None = None, *, tray_is_available=tray_available) -> None:
+    def __init__(
+        self,
+        instance: SingleInstance | None = None,
+        *,
+        tray_is_available: Callable[[], bool] = _tray_available,
+        lock: InstanceLock | None = None,
+    ) -> None:
         super().__init__()
-        self.instance = instance or SingleInstance()
+        self._instance = instance
+        self.lock = lock
         self.window = None
         self.tray: Tray | None = None
         self.close_to_tray: CloseToTray | None = None
@@ -112,11 +139,29 @@ class Launcher(QObject):
         self._tray_is_available = tray_is_available
         self._pending: list[LaunchRequest] = []
 
+    @property
+    def instance(self) -> SingleInstance:
+        if self._instance is None:
+            from desktop_app.ui.single_instance import SingleInstance  # QtNetwork: not before the paint
+
+            self._instance = SingleInstance()
+        return self._instance
+
     # -- 1. a second launch ----------------------------------------------------------------------
     def hand_over(self, options) -> bool:
-        """True when a running OpDial took this launch's request: exit now."""
+        """True when a running OpDial took this launch's request: exit now.
+
+        With the lock claimed this process is the primary and asks nobody (no QtNetwork yet).
+        """
+        if self.lock is None:
+            self.lock = InstanceLock.in_data_dir()
+        claim = self.lock.claim()
+        if claim is Claim.OURS:
+            return False
         allow_foreground_hand_over()
-        return self.instance.try_hand_over(LaunchRequest.from_options(options).payload())
+        payload = LaunchRequest.from_options(options).payload()
+        wait_s = START_WAIT_S if claim is Claim.TAKEN else 0.0
+        return self.instance.try_hand_over(payload, wait_s=wait_s)
 
     # -- 2. before the window ----------------------------------------------------------------------
     def install_early(self, app) -> None:
@@ -132,6 +177,7 @@ class Launcher(QObject):
     def attach(self, app, window, options) -> bool:
         """Start-up hook. False = another OpDial became primary meanwhile and took the request."""
         from desktop_app.ui import app as app_module
+        from desktop_app.ui.clipboard import dial_clipboard
 
         if not self.instance.listen():
             if self.instance.try_hand_over(LaunchRequest.from_options(options).payload()):
@@ -153,12 +199,14 @@ class Launcher(QObject):
             QTimer.singleShot(0, self, lambda r=request: self._deliver(r))
         return True
 
+    def may_start_hidden(self, options, store) -> bool:
+        """Asked before the window is shown: then the tray must exist first (attach before show)."""
+        asked = bool(getattr(options, "tray", False))
+        return asked or bool(store and store.get_pref(PREF_START_IN_TRAY, False))
+
     def starts_hidden(self, options) -> bool:
         """``--tray`` or the saved preference, and only when there is a tray to come back from."""
-        store = getattr(self.window, "store", None)
-        wanted = bool(getattr(options, "tray", False)) or bool(
-            store and store.get_pref(PREF_START_IN_TRAY, False)
-        )
+        wanted = self.may_start_hidden(options, getattr(self.window, "store", None))
         return wanted and self.tray is not None and self.tray.visible
 
     def submit(self, request: LaunchRequest) -> None:
@@ -169,6 +217,7 @@ class Launcher(QObject):
 
     def _deliver(self, request: LaunchRequest) -> None:
         from desktop_app.ui.app import deliver_intake
+        from desktop_app.ui.clipboard import dial_clipboard
 
         if request.link:
             deliver_intake(self.window, request.link)
@@ -178,6 +227,8 @@ class Launcher(QObject):
             self.window.show_and_raise()  # a plain second launch: "here I am"
 
     def _add_window_action(self, window) -> None:
+        from desktop_app.ui.clipboard import WINDOW_SHORTCUT, dial_clipboard
+
         action = QAction("Dial number from clipboard", window)
         action.setShortcut(QKeySequence(WINDOW_SHORTCUT))
         action.setToolTip(f"Dial the number on the clipboard ({WINDOW_SHORTCUT})")
@@ -203,6 +254,8 @@ class Launcher(QObject):
         if not self._tray_is_available():
             return
         from desktop_app.ui import icons
+        from desktop_app.ui.clipboard import dial_clipboard
+        from desktop_app.ui.tray import CloseToTray, Tray
 
         self.tray = Tray(
             icons.app_icon(), window.profile_entries, lambda: window.profile_combo.currentText() or None, self
@@ -221,6 +274,8 @@ class Launcher(QObject):
         )
 
     def _add_hotkey(self, window) -> None:
+        from desktop_app.ui.clipboard import GlobalHotkey, dial_clipboard
+
         self.hotkey = GlobalHotkey(self)
         if self.hotkey.register():
             self.hotkey.activated.connect(lambda: dial_clipboard(window))
@@ -230,7 +285,10 @@ class Launcher(QObject):
             self.hotkey.unregister()
         if self.tray is not None:
             self.tray.icon.hide()
-        self.instance.close()
+        if self._instance is not None:
+            self._instance.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 _settings_dialogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per window, reused

@@ -28,7 +28,8 @@ from desktop_app.platform import (
     default_exe_command,
 )
 from desktop_app.ui.clipboard import HOTKEY_TEXT, WINDOW_SHORTCUT, os_shortcut_help
-from desktop_app.ui.tray import PREF_CLOSE_TO_TRAY, PREF_START_IN_TRAY, tray_available
+from desktop_app.ui.tray import tray_available
+from desktop_app.ui.tray_prefs import PREF_CLOSE_TO_TRAY, PREF_START_IN_TRAY
 from desktop_app.ui.widgets import label_widget, wrapped_label
 
 

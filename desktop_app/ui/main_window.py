@@ -40,18 +40,19 @@ from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved, SecretStore
 from desktop_app.history import History, HistoryEntry
 from desktop_app.logging_setup import log_file
-from desktop_app.ui import call_guard, icons, theme
+from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
-from desktop_app.ui.history_view import HistoryView
-from desktop_app.ui.status_panel import ShownResult, StatusPanel
 from desktop_app.ui.widgets import label_widget, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api.client import ObdClient
+    from desktop_app.ui import call_guard
     from desktop_app.ui.campaigns_view import CampaignsView
+    from desktop_app.ui.history_view import HistoryView
+    from desktop_app.ui.status_panel import ShownResult, StatusPanel
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,6 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(880, 600)
         self.store = store or ProfileStore()
         self.secrets = secrets or SecretStore()
@@ -154,8 +154,11 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._after_paint: list[Callable[[], None]] = []
         QTimer.singleShot(AFTER_PAINT_LATEST_MS, self._run_after_paint)
+        self._status_panel: StatusPanel | None = None
+        self._history_view: HistoryView | None = None
+        self._history_region: str | None = None
         self._build()
-        self._build_menus()
+        self._when_painted(self.finish_building)  # first in line: before the keyring read
         theme.notifier().changed.connect(self.apply_theme)
         self.apply_theme()
         if demo:
@@ -227,8 +230,6 @@ class MainWindow(QMainWindow):
         self.form = CallForm()
         self.form.call_requested.connect(self._start_call)
         self.form.cancel_requested.connect(self.cancel_call)
-        self.status_panel = StatusPanel()
-        self.status_panel.retry_requested.connect(self.retry_unknown)
         dial_page = QSplitter()
         dial_page.setChildrenCollapsible(False)
         left = QWidget()
@@ -236,18 +237,17 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.form)
         dial_page.addWidget(left)
         right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.status_panel)
+        self._status_holder = QVBoxLayout(right)  # the result panel comes after the first paint
         dial_page.addWidget(right)
         dial_page.setSizes([440, 440])
         self.dial_page = dial_page
 
-        self.history_view = HistoryView(self.history)
-        self.history_view.dial_again.connect(self.dial_again)
+        self.history_page: QWidget = QWidget()  # until the History view replaces it after the first paint
+        self.history_page.setAccessibleName("History")
         self.tabs = QTabWidget()
         label_widget(self.tabs, "Sections", "Dial, History and Campaigns")
         self.tabs.addTab(dial_page, icons.icon("call"), "&Dial")
-        self.tabs.addTab(self.history_view, icons.icon("history"), "&History")
+        self.tabs.addTab(self.history_page, icons.icon("history"), "&History")
         self.tabs.setTabToolTip(0, "Place a call (Ctrl+D)")
         self.tabs.setTabToolTip(1, "Calls placed so far (Ctrl+H)")
         # The Campaigns view is the heaviest page and most shifts never open it: built on first use.
@@ -277,6 +277,67 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self.statusBar().setAccessibleName("Status bar")
         self.statusBar().setToolTip("Short notices")
+
+    def finish_building(self) -> None:
+        """The parts the first paint does not need: the result panel, History and the menus.
+
+        Run just after the first paint (so the Dial form shows as soon as a bare window would), or
+        at once by whatever needs one of them first.
+        """
+        if self._status_panel is not None:
+            return
+        from desktop_app.ui.history_view import HistoryView
+        from desktop_app.ui.status_panel import StatusPanel
+
+        self._status_panel = StatusPanel()
+        self._status_panel.retry_requested.connect(self.retry_unknown)
+        self._status_holder.addWidget(self._status_panel)
+        self._history_view = HistoryView(self.active_history)
+        self._history_view.dial_again.connect(self.dial_again)
+        if self._history_region:
+            self._history_view.default_region = self._history_region
+        self._swap_tab(self.history_page, self._history_view)
+        self.history_page = self._history_view
+        self._build_menus()
+        self._sync_demo_action()
+        self.setWindowIcon(icons.app_icon())
+        self._status_panel.apply_theme()
+        self._history_view.apply_theme()
+
+    def _swap_tab(self, placeholder: QWidget, page: QWidget) -> None:
+        """Put ``page`` where ``placeholder`` was, same icon, text and tip, without a tab change signal."""
+        index, current = self.tabs.indexOf(placeholder), self.tabs.currentIndex()
+        icon, text, tip = self.tabs.tabIcon(index), self.tabs.tabText(index), self.tabs.tabToolTip(index)
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, icon, text)
+        self.tabs.setTabToolTip(index, tip)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        if current == index:
+            self._on_tab_changed(index)
+
+    @property
+    def status_panel(self) -> StatusPanel:
+        self.finish_building()
+        assert self._status_panel is not None
+        return self._status_panel
+
+    @property
+    def history_view(self) -> HistoryView:
+        self.finish_building()
+        assert self._history_view is not None
+        return self._history_view
+
+    @property
+    def built(self) -> bool:
+        """Everything is built (the first paint shows only the Dial form)."""
+        return self._status_panel is not None
+
+    def when_painted(self, work: Callable[[], None]) -> None:
+        """Run ``work`` once the window has first painted (at once after that; 250 ms if hidden)."""
+        self._when_painted(work)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -341,8 +402,9 @@ class MainWindow(QMainWindow):
         self.tabs.setTabIcon(1, icons.icon("history"))
         self.tabs.setTabIcon(2, icons.icon("campaigns"))
         self.form.apply_theme()
-        self.status_panel.apply_theme()
-        self.history_view.apply_theme()
+        if self.built:
+            self.status_panel.apply_theme()
+            self.history_view.apply_theme()
         self.first_run.apply_theme(colors.muted)
         self._paint_badge()
 
@@ -459,7 +521,7 @@ class MainWindow(QMainWindow):
     def _show_data_of(self, resolved: Resolved | None) -> None:
         """History and Campaigns show the demo's own data while on the demo, the real data otherwise."""
         history = self.history_for(resolved)
-        if self.history_view.history is not history:
+        if self.built and self.history_view.history is not history:
             self.history_view.history = history
             self.history_view.refresh()
         if self._campaigns_view is not None:
@@ -472,7 +534,9 @@ class MainWindow(QMainWindow):
         if defaults == self._prefilled:
             return  # already in the form: what the agent typed since stays
         self._prefilled = defaults
-        self.history_view.default_region = profile.default_region
+        self._history_region = profile.default_region
+        if self.built:
+            self.history_view.default_region = profile.default_region
         self.form.set_profile_defaults(
             region=profile.default_region,
             user_id=profile.user_id,
@@ -594,14 +658,18 @@ class MainWindow(QMainWindow):
         if self.demo_session is None:
             self.demo_session = DemoSession()
         self.demo_session.start()
-        self.demo_action.setEnabled(False)
+        self._sync_demo_action()
         self.reload_profiles(DEMO_PROFILE_NAME)
         self.focus_number()
 
     def stop_demo(self) -> None:
         if self.demo_session is not None:
             self.demo_session.stop()
-        self.demo_action.setEnabled(True)
+        self._sync_demo_action()
+
+    def _sync_demo_action(self) -> None:
+        if self.built:
+            self.demo_action.setEnabled(not (self.demo_session is not None and self.demo_session.running))
 
     def _try_number(self, number: str) -> None:
         self.tabs.setCurrentIndex(0)
@@ -689,6 +757,8 @@ class MainWindow(QMainWindow):
 
     def last_call(self, kind: CallKind, to: str) -> call_guard.LastCall | None:
         """The latest call to ``to`` in this mode: this session's, or history's (also after a restart)."""
+        from desktop_app.ui import call_guard
+
         mine = self._last_calls.get((kind, to))
         try:
             entry = self.active_history.last_call(kind, to)
@@ -702,6 +772,8 @@ class MainWindow(QMainWindow):
 
     def _guard(self, request: CallRequest, resolved: Resolved) -> tuple[CallRequest, bool] | None:
         """Ask before a possible second call: ``(request, resending)`` to send, or None to send nothing."""
+        from desktop_app.ui import call_guard
+
         last = self.last_call(request.kind, request.to)
         if last is None:
             return request, False
@@ -746,6 +818,9 @@ class MainWindow(QMainWindow):
     def _call_finished(
         self, outcome: Outcome, resolved: Resolved, job: int | None = None, history_problem: str | None = None
     ) -> None:
+        from desktop_app.ui import call_guard
+        from desktop_app.ui.status_panel import ShownResult
+
         request = outcome.request
         self._last_calls[(request.kind, request.to)] = call_guard.LastCall(
             self.clock(), outcome.status, request, resolved.profile.name, resolved.account
@@ -785,6 +860,8 @@ class MainWindow(QMainWindow):
         self, details: str, request: CallRequest | None = None, resolved: Resolved | None = None
     ) -> None:
         if request is not None and resolved is not None:  # it may have gone out: unknown, not forgotten
+            from desktop_app.ui import call_guard
+
             self._last_calls[(request.kind, request.to)] = call_guard.LastCall(
                 self.clock(), "failed", request, resolved.profile.name, resolved.account
             )
@@ -887,7 +964,7 @@ class MainWindow(QMainWindow):
                 action.triggered.connect(lambda _=False, n=number: self._try_number(n))
 
     def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.history_view:
+        if self.tabs.widget(index) is self.history_page:
             self.history_view.refresh()
         elif self.tabs.widget(index) is self.campaigns_page:
             _ = self.campaigns_view
@@ -968,7 +1045,8 @@ class MainWindow(QMainWindow):
             log.info("waiting for %d call(s) in flight before closing", len(self.runner.in_flight()))
             self.status_panel.show_cancelling()
         finished = self.runner.shutdown(timeout_s, grace_s=timeout_s / 2)  # an answer on its way wins
-        self.history_view.runner.shutdown(timeout_s)  # a page or an export still being read
+        if self.built:
+            self.history_view.runner.shutdown(timeout_s)  # a page or an export still being read
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ACK = b"ok\n"
 DEFAULT_TIMEOUT_MS = 1500
+RETRY_INTERVAL_S = 0.05
 MAX_MESSAGE_BYTES = 64 * 1024  # a link is short; anything longer is not ours
 
 
@@ -72,12 +74,22 @@ class SingleInstance(QObject):
         self._server: QLocalServer | None = None
 
     # -- second instance -----------------------------------------------------------------------
-    def try_hand_over(self, payload: str) -> bool:
-        """Give ``payload`` to a running primary. True = it acknowledged; this process can exit."""
+    def try_hand_over(self, payload: str, wait_s: float = 0.0) -> bool:
+        """Give ``payload`` to a running primary. True = it acknowledged; this process can exit.
+
+        ``wait_s``: a primary is known to be starting (it holds the instance lock) and listens
+        only after its first paint, so keep trying to connect for that long.
+        """
         socket = QLocalSocket()
-        socket.connectToServer(self.name)
-        if not socket.waitForConnected(self.timeout_ms):
-            return False
+        deadline = time.monotonic() + wait_s
+        while True:
+            socket.connectToServer(self.name)
+            if socket.waitForConnected(self.timeout_ms):
+                break
+            socket.abort()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(RETRY_INTERVAL_S)
         try:
             socket.write(json.dumps(payload).encode() + b"\n")
             if not socket.waitForBytesWritten(self.timeout_ms):

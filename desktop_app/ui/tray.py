@@ -17,10 +17,8 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from desktop_app import APP_NAME
 from desktop_app.ui.clipboard import WINDOW_SHORTCUT
+from desktop_app.ui.tray_prefs import PREF_CLOSE_EXPLAINED, PREF_CLOSE_TO_TRAY
 
-PREF_CLOSE_TO_TRAY = "close_to_tray"
-PREF_CLOSE_EXPLAINED = "close_to_tray_explained"
-PREF_START_IN_TRAY = "start_in_tray"
 CLOSE_EXPLANATION = (
     f"{APP_NAME} keeps running in the tray so clicked phone links open at once. "
     "Quit from the tray menu or with Ctrl+Q."

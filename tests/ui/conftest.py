@@ -83,7 +83,8 @@ def make_window(qtbot, store: ProfileStore, secrets: SecretStore, history: Histo
         window.show()
         qtbot.waitExposed(window)
         window.activateWindow()
-        qtbot.waitUntil(lambda: not window.resolving, timeout=10_000)  # secrets read off the GUI thread
+        # The rest of the window is built after its first paint; the secrets are read off the GUI thread.
+        qtbot.waitUntil(lambda: window.built and not window.resolving, timeout=10_000)
         window.focus_number()
         return window
 

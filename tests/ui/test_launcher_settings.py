@@ -10,7 +10,7 @@ from desktop_app.platform.windows import InMemoryRegistry, WindowsLinkHandler
 from desktop_app.ui import app as app_module
 from desktop_app.ui.launcher import Launcher, open_link_settings
 from desktop_app.ui.link_settings import LinkSettingsDialog
-from desktop_app.ui.tray import PREF_CLOSE_TO_TRAY, PREF_START_IN_TRAY
+from desktop_app.ui.tray_prefs import PREF_CLOSE_TO_TRAY, PREF_START_IN_TRAY
 
 
 @pytest.fixture

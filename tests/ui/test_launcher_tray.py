@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app.credentials import Profile, ProfileStore
 from desktop_app.ui import icons
-from desktop_app.ui.tray import PREF_CLOSE_EXPLAINED, PREF_CLOSE_TO_TRAY, CloseToTray, Tray
+from desktop_app.ui.tray import CloseToTray, Tray
+from desktop_app.ui.tray_prefs import PREF_CLOSE_EXPLAINED, PREF_CLOSE_TO_TRAY
 
 
 def make_tray(window) -> Tray:
