@@ -173,9 +173,14 @@ def deliver_intake(window, text: str) -> None:
 
 def storage_problem_dialog(message: str) -> QMessageBox:
     """OpDial cannot keep its files: say what and where, instead of no window at all."""
-    box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} cannot start", message)
-    box.setInformativeText(
-        f"{APP_NAME} keeps its settings, call history and log in that folder and cannot work without it."
+    from desktop_app.ui.widgets import message_box
+
+    box = message_box(
+        QMessageBox.Icon.Critical,
+        f"{APP_NAME} cannot start",
+        message,
+        informative=f"{APP_NAME} keeps its settings, call history and log in that folder and cannot work "
+        "without it.",
     )
     box.setAccessibleName("OpDial cannot save its data")
     return box
@@ -188,9 +193,10 @@ def show_storage_notices(parent: QWidget | None = None) -> QMessageBox | None:
     notices = take_notices()
     if not notices:
         return None
-    box = QMessageBox(
-        QMessageBox.Icon.Warning, f"{APP_NAME} repaired damaged files", "\n\n".join(notices), parent=parent
-    )
+    from desktop_app.ui.widgets import message_box
+
+    text = "\n\n".join(notices)
+    box = message_box(QMessageBox.Icon.Warning, f"{APP_NAME} repaired damaged files", text, parent)
     box.setAccessibleName("Damaged files were repaired")
     box.open()
     return box

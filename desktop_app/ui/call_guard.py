@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from desktop_app import numbers
 from desktop_app.api.models import Account, CallKind, CallRequest
 from desktop_app.history import HistoryEntry
+from desktop_app.ui.widgets import use_own_icon
 
 REPEAT_WINDOW_S = 120.0  # a second call to the same number and mode within this asks first
 
@@ -73,6 +74,7 @@ def repeat_box(parent: QWidget | None, last: LastCall, now: float) -> QMessageBo
     number = readable(last.request.to)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
+    use_own_icon(box)
     box.setWindowTitle("Call this number again?")
     box.setText(f"You called {number} {age_words(now - last.when)} — queued.\nCall again?")
     stamp = time.strftime("%H:%M:%S", time.localtime(last.when))
@@ -103,6 +105,7 @@ def unknown_box(parent: QWidget | None, last: LastCall) -> QMessageBox:
     stamp = time.strftime("%H:%M", time.localtime(last.when))
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
+    use_own_icon(box)
     box.setWindowTitle("Last call's outcome is unknown")
     box.setText(
         f"The {_mode_words(last.request.kind)} to {number} at {stamp} got no answer: "

@@ -114,9 +114,10 @@ def _show_storage_problem(message: str) -> None:
     log.error("storage problem: %s", message)
     _showing = True
     try:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, f"{APP_NAME} cannot save", message, parent=QApplication.activeWindow()
-        )
+        from desktop_app.ui.widgets import message_box
+
+        parent = QApplication.activeWindow()
+        box = message_box(QMessageBox.Icon.Warning, f"{APP_NAME} cannot save", message, parent)
         box.setAccessibleName("OpDial cannot save")
         box.exec()
     finally:

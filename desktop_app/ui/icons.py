@@ -54,6 +54,17 @@ def icon(name: str, color: str | None = None) -> QIcon:
     return _icon(name, color or theme.colors().text)
 
 
+def pixmap(name: str, size: int, color: str, device_pixel_ratio: float = 1.0) -> QPixmap:
+    """The named icon drawn once at exactly ``size`` logical pixels (sharp at any scaling)."""
+    path = icons_dir() / f"{name}.svg"
+    if not path.exists():
+        return QPixmap()
+    svg = path.read_bytes().replace(b"currentColor", color.encode())
+    drawn = _render(svg, round(size * device_pixel_ratio))
+    drawn.setDevicePixelRatio(device_pixel_ratio)
+    return drawn
+
+
 def app_icon() -> QIcon:
     path = icons_dir() / "opdial.svg"
     return QIcon(str(path)) if path.exists() else QIcon()

@@ -44,7 +44,7 @@ from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
 from desktop_app.ui.first_run import FirstRunPage
-from desktop_app.ui.widgets import label_widget, wrapped_label
+from desktop_app.ui.widgets import label_widget, message_box, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
@@ -630,13 +630,13 @@ class MainWindow(QMainWindow):
 
     def _leave_demo_for(self, name: str) -> bool:
         """Ask before leaving the sandbox for a real profile (default: stay in the demo)."""
-        box = QMessageBox(
+        box = message_box(
             QMessageBox.Icon.Question,
             "Leave the demo?",
             f"Switch from the demo to “{name}”?",
-            parent=self,
+            self,
+            informative=f"The demo places no real calls. Calls from “{name}” are real.",
         )
-        box.setInformativeText(f"The demo places no real calls. Calls from “{name}” are real.")
         switch = box.addButton(f"Switch to {name}", QMessageBox.ButtonRole.AcceptRole)
         stay = box.addButton("Stay in the demo", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(stay)
@@ -1023,7 +1023,9 @@ class MainWindow(QMainWindow):
         lines = "\n".join(text for _number, text in try_these())
         running = self.demo_session is not None and self.demo_session.running
         lead = DEMO_INTRO if running else "Start the demo (File ▸ Start demo) to use these numbers."
-        QMessageBox.information(self, "Demo numbers", f"{lead}\n\n{lines}")
+        box = message_box(QMessageBox.Icon.Information, "Demo numbers", f"{lead}\n\n{lines}", self)
+        box.setObjectName("demoNumbers")
+        box.exec()
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))

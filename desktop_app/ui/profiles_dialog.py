@@ -42,7 +42,7 @@ from desktop_app.credentials import (
     SecretStore,
 )
 from desktop_app.ui import icons, theme
-from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+from desktop_app.ui.widgets import expander_button, label_widget, message_box, wrapped_label
 from desktop_app.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -525,14 +525,17 @@ class ProfilesDialog(QDialog):
         name = self.editing
         if not name:
             return
-        answer = QMessageBox.question(
-            self,
+        box = message_box(
+            QMessageBox.Icon.Question,
             "Delete profile",
             f"Delete the profile {name!r} and its secrets from the keyring?\n\nCall history is kept.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
+            self,
         )
-        if answer != QMessageBox.StandardButton.Yes:
+        box.setObjectName("deleteProfile")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.exec()
+        if box.clickedButton() is not box.button(QMessageBox.StandardButton.Yes):
             return
         self.store.remove(name)
         self.runner.start("delete secrets", lambda _cancel: self._delete_secrets(name))

@@ -25,7 +25,7 @@ from desktop_app.api.curl import render_curl, request_preview
 from desktop_app.api.models import Account, CallKind, Outcome, queued_words
 from desktop_app.api.redaction import Redactor
 from desktop_app.ui import icons, theme
-from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+from desktop_app.ui.widgets import expander_button, label_widget, message_box, wrapped_label
 
 RECENT_LIMIT = 10
 NOT_ANSWERED_NOTE = "Accepted means MyOperator queued the call; OpDial cannot see whether it is answered."
@@ -373,16 +373,19 @@ class StatusPanel(QWidget):
     def copy_curl_with_secrets(self) -> None:
         if self.current is None or self.current.account is None:
             return
-        answer = QMessageBox.warning(
-            self,
+        box = message_box(
+            QMessageBox.Icon.Warning,
             "Copy the real secrets?",
             "The command will contain this profile's x-api-key and secret token in plain text. Anyone "
             "who sees it can place calls on your account.\n\nPaste it only into your own terminal, "
             "never into a chat, e-mail or ticket.",
-            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
-            QMessageBox.StandardButton.Cancel,
+            self,
         )
-        if answer == QMessageBox.StandardButton.Yes:
+        box.setObjectName("revealSecrets")
+        box.setStandardButtons(QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
             QGuiApplication.clipboard().setText(self.current.curl(reveal=True))
 
     def copy_details(self) -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
-from desktop_app.ui import icons
+from desktop_app.ui import icons, theme
+
+# A message box's kind → OpDial's icon and the theme colour it is drawn in.
+_BOX_ICONS = {
+    QMessageBox.Icon.Warning: ("warning", "warning_fg"),
+    QMessageBox.Icon.Critical: ("error", "error_fg"),
+    QMessageBox.Icon.Question: ("help", "accent"),
+    QMessageBox.Icon.Information: ("help", "accent"),
+}
+BOX_ICON_SIZE = 40
 
 
 def label_widget(widget: QWidget, name: str, tooltip: str) -> QWidget:
@@ -41,3 +50,29 @@ def expander_button(text: str, *, name: str, tooltip: str) -> QToolButton:
     button.toggled.connect(update_icon)
     update_icon(False)
     return button
+
+
+def message_box(
+    kind: QMessageBox.Icon, title: str, text: str, parent: QWidget | None = None, *, informative: str = ""
+) -> QMessageBox:
+    """A message box with OpDial's own icon for ``kind`` instead of the style's fallback one.
+
+    The kind itself is kept, so the OS still plays its sound and screen readers still say "alert".
+    """
+    box = QMessageBox(kind, title, text, parent=parent)
+    if informative:
+        box.setInformativeText(informative)
+    use_own_icon(box)
+    return box
+
+
+def use_own_icon(box: QMessageBox) -> None:
+    """Draw ``box``'s icon with OpDial's (tinted for the theme). Qt keeps the icon in a child label
+    named ``qt_msgboxex_icon_label`` (since Qt 4); should that ever change, the style's icon stays."""
+    label = box.findChild(QLabel, "qt_msgboxex_icon_label")
+    own = _BOX_ICONS.get(box.icon())
+    if label is None or own is None:
+        return
+    name, role = own
+    color = getattr(theme.colors(), role)
+    label.setPixmap(icons.pixmap(name, BOX_ICON_SIZE, color, box.devicePixelRatioF()))

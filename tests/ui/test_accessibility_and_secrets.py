@@ -72,20 +72,26 @@ def test_only_a_revealed_password_field_shows_a_secret(qtbot, store, secrets, sa
     assert _leaks(dialog, (stored.api_key, stored.secret_token)) == []  # stored ones never loaded
 
 
-def test_real_secrets_reach_the_clipboard_only_after_an_explicit_yes(qtbot, window, sandbox, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
+def test_real_secrets_reach_the_clipboard_only_after_an_explicit_yes(qtbot, window, sandbox):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     account = sandbox.account
     window.form.customer.edit.setText(CUSTOMER)
     place(qtbot, window)
     (reveal,) = window.status_panel.copy_curl_button.actions()  # the right-click action
     QGuiApplication.clipboard().setText("before")
-    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes])
-    # Stands in for the person answering the modal warning (a nested event loop in a test).
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: next(answers))
 
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and box.objectName() == "revealSecrets"
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)  # Enter copies nothing
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Cancel))
     reveal.trigger()
     assert QGuiApplication.clipboard().text() == "before"
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
     reveal.trigger()
     curl = QGuiApplication.clipboard().text()
     assert account.api_key in curl and account.secret_token in curl
