@@ -40,6 +40,14 @@ MODE_HINTS = {
 }
 MODE_SHORTCUTS = {CallKind.USER: "Ctrl+1", CallKind.ANONYMOUS: "Ctrl+2", CallKind.IVR: "Ctrl+3"}
 CALL_TEXT = "Call"
+# The check under a number keeps room for the longest of what it commonly says, so the Call button
+# does not move while a number is typed (rarer, longer refusals may still push it down).
+RESERVED_CHECK_TEXTS = (
+    "Type or paste a number; national numbers are read as United States.",
+    "✗ Not a valid number in India: check for a missing or extra digit "
+    "(numbers there do not look like this).",
+    "✓ India · Fixed line or mobile · sent as +919876543210 · extension 1234567 (not dialled)",
+)
 
 
 def _numbers():
@@ -72,7 +80,10 @@ class NumberField(QObject):
         self.edit.setClearButtonEnabled(True)
         label_widget(self.edit, name, tooltip)
         self.status = wrapped_label(
-            name=f"{name} check", tooltip=f"What OpDial understood from the {name.lower()}", selectable=True
+            name=f"{name} check",
+            tooltip=f"What OpDial understood from the {name.lower()}",
+            selectable=True,
+            reserve=RESERVED_CHECK_TEXTS,
         )
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -295,8 +306,9 @@ class CallForm(QWidget):
         layout.addLayout(self.form)
         layout.addWidget(self.routing_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.routing_box)
-        layout.addWidget(self.field_error)
         layout.addLayout(buttons)
+        # Below the buttons: a problem appearing or going away never moves Call under the pointer.
+        layout.addWidget(self.field_error)
         layout.addStretch(1)
 
         for signal in (

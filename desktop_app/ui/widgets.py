@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
 from desktop_app.ui import icons, theme
@@ -24,8 +27,48 @@ def label_widget(widget: QWidget, name: str, tooltip: str) -> QWidget:
     return widget
 
 
-def wrapped_label(text: str = "", *, name: str, tooltip: str, selectable: bool = False) -> QLabel:
-    label = QLabel(text)
+class ReservingLabel(QLabel):
+    """A wrapping label as tall as the tallest of ``reserved`` texts would be at its width, so the
+    layout below it stays put while its text changes among things of that length.
+
+    Its size hint is computed for its actual width (QLabel's own guesses a narrow width, so the
+    height it asks for grows and shrinks with the text), and asked for again when the width changes.
+    """
+
+    def __init__(self, text: str = "", reserved: Sequence[str] = ()) -> None:
+        super().__init__(text)
+        self.reserved = tuple(reserved)
+
+    def _height_at(self, width: int) -> int:
+        margins = self.contentsMargins()
+        inner = max(1, width - margins.left() - margins.right() - 2 * self.margin())
+        metrics, box, flags = self.fontMetrics(), QRect(0, 0, inner, 1 << 20), int(Qt.TextFlag.TextWordWrap)
+        tallest = max((metrics.boundingRect(box, flags, text).height() for text in self.reserved), default=0)
+        frame = margins.top() + margins.bottom() + 2 * self.margin()
+        return max(super().heightForWidth(width), tallest + frame)
+
+    def heightForWidth(self, width: int) -> int:
+        return self._height_at(width)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        width = self.width() if self.width() > hint.width() else hint.width()
+        return QSize(hint.width(), self._height_at(width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # the height it needs depends on the width it got
+
+
+def wrapped_label(
+    text: str = "", *, name: str, tooltip: str, selectable: bool = False, reserve: Sequence[str] = ()
+) -> QLabel:
+    """A word-wrapping label with a name and tooltip; ``reserve``: texts it keeps room for."""
+    label = ReservingLabel(text, reserve) if reserve else QLabel(text)
     label.setWordWrap(True)
     label_widget(label, name, tooltip)
     if selectable:
