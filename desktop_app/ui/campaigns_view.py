@@ -982,6 +982,7 @@ class CampaignsView(QWidget):
         if progress.summary.id != self.current_id:
             return
         self._show_summary(progress.summary, progress.message)
+        self._update_sidebar(progress.summary)
         rate = f"{progress.rate_per_min:.0f} calls/min"
         eta = f" · {progress.eta_text}" if progress.eta_text else ""
         self.rate_label.setText(rate + eta)
@@ -1075,16 +1076,22 @@ class CampaignsView(QWidget):
     def _fill_campaigns(self, summaries: list[Summary]) -> None:
         self.campaign_list.clear()
         for summary in reversed(summaries):  # newest on top
-            name = Path(summary.source).name if summary.source else "pasted list"
-            words = STATUS_WORDS.get(summary.status, summary.status)
-            when = summary.created_at[:16].replace("T", " ")
-            text = f"{name}\n{words} · {summary.accepted}/{summary.valid} accepted\n{when} UTC"
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(sidebar_text(summary))
             item.setData(Qt.ItemDataRole.UserRole, summary.id)
             item.setToolTip(f"Campaign {summary.id}")
             self.campaign_list.addItem(item)
             if summary.id == self.current_id:
                 item.setSelected(True)
+
+    def _update_sidebar(self, summary: Summary) -> None:
+        """The running campaign's entry follows its progress (from the summary in hand, no query)."""
+        for index in range(self.campaign_list.count()):
+            item = self.campaign_list.item(index)
+            if item.data(Qt.ItemDataRole.UserRole) == summary.id:
+                text = sidebar_text(summary)
+                if item.text() != text:
+                    item.setText(text)
+                return
 
     def _open_item(self, item: QListWidgetItem) -> None:
         self.open_campaign(item.data(Qt.ItemDataRole.UserRole))
@@ -1151,15 +1158,23 @@ def _problem_title(code: str | None) -> str:
     return known.title if known is not None else code
 
 
-def local_time(stamp: str) -> str:
-    """An ISO UTC stamp as this computer's local time with its zone: '2026-12-06 22:02 IST'."""
+def sidebar_text(summary: Summary) -> str:
+    """A past campaign in the sidebar: its list, where it stands, when it was made (local time)."""
+    name = Path(summary.source).name if summary.source else "pasted list"
+    words = STATUS_WORDS.get(summary.status, summary.status)
+    when = local_time(summary.created_at, seconds=False)
+    return f"{name}\n{words} · {summary.accepted}/{summary.valid} accepted\n{when}"
+
+
+def local_time(stamp: str, *, seconds: bool = True) -> str:
+    """An ISO UTC stamp as this computer's local time with its zone: '2026-12-06 22:02:05 IST'."""
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except (TypeError, ValueError):
         return stamp
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
 def _import_words(error: str) -> str:

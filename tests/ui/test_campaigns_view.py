@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,25 @@ def test_the_preview_marks_each_row_left_out_with_its_reason_and_can_show_only_t
     ]  # their lines in the file
     view.new_button.click()
     assert not view.problems_only.isChecked() and not view.problems_only.isEnabled()
+
+
+def test_the_sidebar_follows_a_running_campaign_without_waiting_for_its_end(qtbot, view, sandbox) -> None:
+    _paste_and_check(qtbot, view, _contacts(12))
+    sandbox.faults.latency_s = 0.15  # slow enough to look at it mid-run
+    view.new_settings.rate.setValue(0)
+    view.new_settings.concurrency.setValue(1)
+    view.new_settings.window.setText("any")
+    view.create_start_button.click()
+
+    def mid_run() -> bool:
+        if view.campaign_list.count() != 1:
+            return False
+        text = view.campaign_list.item(0).text()
+        return "Calling…" in text and any(f"{n}/12 accepted" in text for n in range(1, 12))
+
+    qtbot.waitUntil(mid_run, timeout=20_000)
+    assert view.running
+    with qtbot.waitSignal(view.run_finished, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: "12/12 accepted" in view.campaign_list.item(0).text())
+    assert view.campaign_list.item(0).text().splitlines()[2].endswith(time.strftime("%Z"))  # local, with zone
