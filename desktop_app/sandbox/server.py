@@ -9,6 +9,12 @@ On top of that, ``Faults`` make the transport misbehave for the next N requests 
 replies lost after accepting, 500, 429, HTML 502, garbage), and ``DEMO_TRIGGERS`` let a person provoke
 each problem in demo mode by dialling a particular fictional number.
 
+The same server also plays MyOperator's logs and users API (``/user``, ``/search``,
+``/recordings/link``, authorised by one ``token`` parameter): every accepted call leaves a call-log
+record that shows up after ``log_delay_s``, shaped by ``LOG_TRIGGERS``; tests add any other record
+with ``add_log_record``. The OBD ``Faults`` never touch the logs API (a poller running beside a test
+must not use up a fault meant for a call); ``logs_fault`` makes the logs API misbehave instead.
+
 Everything is plain Python (no Qt). Recorded requests hold the raw headers and body, secrets included:
 they live only in memory, for tests that check the exact wire format.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import copy
 import dataclasses
 import html
 import ipaddress
@@ -84,6 +91,57 @@ MALFORMED_BODY = '{"status":"success","details":"Request acc<!-- upstream trunca
 # (as a web framework or a proxy in front of the service might answer).
 ERROR_FORMATS = ("json", "text", "html")
 
+# ---- the logs and users API (a second token; see "The logs and users API" in the API notes) ----------
+USERS_PATH = "/user"
+SEARCH_PATH = "/search"
+RECORDING_LINK_PATH = "/recordings/link"
+LOGS_METHODS: dict[str, tuple[str, ...]] = {
+    USERS_PATH: ("GET", "POST"),
+    SEARCH_PATH: ("POST", "GET"),
+    RECORDING_LINK_PATH: ("GET", "POST"),
+}
+TEXT_NOT_AUTHORIZED = "This not an authorized request"  # sic, as the service spells it
+TEXT_FILE_NOT_FOUND = "File not found"
+TEXT_UNKNOWN_METHOD = "Unknown method."  # what the /search/... paths of a Postman collection answer
+USERS_PAGE_SIZE_MAX = 100
+SEARCH_PAGE_SIZE_DEFAULT = 20
+SEARCH_PAGE_SIZE_MAX = 100
+RECORDING_LINK_TTL_S = 86400
+LOG_CRI_MODES = ("always", "never", "alternate")
+# status_error: 200 {"status":"error",...}; non_json: 200 HTML page; missing_fields: /search records
+# lose the fields in MISSABLE_LOG_FIELDS; duplicate_records: /search stores every record twice.
+LOGS_FAULTS = ("status_error", "non_json", "missing_fields", "duplicate_records")
+MISSABLE_LOG_FIELDS = ("log_details", "_us", "_cri", "duration", "filename", "status")
+LOGS_HTML_503 = "<html><body>Service Unavailable</body></html>"
+
+# Fictional demo users (16-hex ids as the OBD API takes them; +91 90000 000xx numbers). The first is
+# the default agent everywhere (``default_user_id``), so it must stay first.
+DEMO_USERS: dict[str, str] = {
+    "a1b2c3d4e5f60718": "Asha (demo agent)",
+    "b2c3d4e5f6071829": "Ravi (demo agent)",
+    "c3d4e5f607182930": "Meera (demo manager)",
+}
+DEMO_USER_DETAILS: dict[str, dict[str, str]] = {
+    "a1b2c3d4e5f60718": {
+        "email": "asha@example.com",
+        "contact_number": "9000000011",
+        "extension": "11",
+        "role_id": "8",
+    },
+    "b2c3d4e5f6071829": {
+        "email": "ravi@example.com",
+        "contact_number": "9000000012",
+        "extension": "12",
+        "role_id": "8",
+    },
+    "c3d4e5f607182930": {
+        "email": "meera@example.com",
+        "contact_number": "9000000013",
+        "extension": "13",
+        "role_id": "4",
+    },
+}
+
 
 @dataclass
 class SandboxConfig:
@@ -98,7 +156,7 @@ class SandboxConfig:
     secret_token: str = "sandbox-secret-0000"
     company_id: str = "demo-company"
     public_ivr_id: str = "demo-ivr"
-    users: dict[str, str] = field(default_factory=lambda: {"a1b2c3d4e5f60718": "Asha (demo agent)"})
+    users: dict[str, str] = field(default_factory=lambda: dict(DEMO_USERS))  # user id -> name
     anonymous_enabled: bool = True
     # Companies that exist (same secret) but whose campaign configuration is missing: 500.
     config_missing_companies: tuple[str, ...] = ()
@@ -114,7 +172,15 @@ class SandboxConfig:
     slow_reply_s: float = 8.0
     # Binding to anything but loopback exposes the (fake) credentials: only on explicit request.
     allow_non_loopback: bool = False
-    now: Callable[[], float] = time.monotonic
+    now: Callable[[], float] = time.monotonic  # for reference-id TTLs
+    # ---- the logs and users API ----
+    logs_token: str = "sandboxlogstoken0000000000000000"  # 32 characters, like the real one
+    # Per user id in ``users``: email, contact_number (national digits), extension, role_id.
+    user_details: dict[str, dict[str, str]] = field(default_factory=lambda: copy.deepcopy(DEMO_USER_DETAILS))
+    log_delay_s: float = 2.0  # an accepted call's record shows up this long after acceptance
+    wall_clock: Callable[[], float] = time.time  # UTC unix seconds, for log times (``now`` is monotonic)
+    log_cri: str = "alternate"  # one of LOG_CRI_MODES: when ``_cri`` carries the call's reference_id
+    logs_fault: str | None = None  # one of LOGS_FAULTS, while set
 
     @property
     def default_user_id(self) -> str | None:
@@ -209,6 +275,62 @@ _TRIGGER_ACTIONS: dict[str, str] = {
     "+919000000444": "lose_reply",
 }
 _ACCEPTING_ACTIONS = ("slow_reply", "lose_reply")  # the classic "timeout after success"
+
+# Customer numbers that shape the call-log record an accepted call leaves (any call type). Unlike the
+# DEMO_TRIGGERS they apply even with ``demo_triggers_enabled`` off: they never refuse a call.
+LOG_CUSTOMER_NO_ANSWER = "+919000000601"
+LOG_AGENT_NO_ANSWER = "+919000000602"
+LOG_NEVER_LOGGED = "+919000000603"
+LOG_STARTS_EARLY = "+919000000604"
+LOG_STARTS_LATE = "+919000000605"
+LOG_START_OFFSET_S = 3  # a normal call starts this long after acceptance
+LOG_RING_S = 12
+LOG_TALK_S = 42
+
+
+class LogTrigger(NamedTuple):
+    """A customer number that gives its call a particular call-log record."""
+
+    number: str
+    behaviour: str
+
+
+LOG_TRIGGERS: list[LogTrigger] = [
+    LogTrigger(LOG_CUSTOMER_NO_ANSWER, "logged as missed: the agent answered, the customer did not"),
+    LogTrigger(LOG_AGENT_NO_ANSWER, "logged as missed: the agent did not answer"),
+    LogTrigger(LOG_NEVER_LOGGED, "never appears in the call log"),
+    LogTrigger(LOG_STARTS_EARLY, "answered; the log's start time is 8 s before acceptance (clocks differ)"),
+    LogTrigger(LOG_STARTS_LATE, "answered; starts 90 s after acceptance (a queued call)"),
+]
+
+
+class _LogShape(NamedTuple):
+    start_offset_s: int = LOG_START_OFFSET_S
+    ring_s: int = LOG_RING_S
+    talk_s: int = LOG_TALK_S
+    agent_answered: bool = True
+    customer_answered: bool = True
+
+
+_LOG_SHAPES: dict[str, _LogShape | None] = {  # None: no record at all
+    LOG_CUSTOMER_NO_ANSWER: _LogShape(ring_s=30, talk_s=0, customer_answered=False),
+    LOG_AGENT_NO_ANSWER: _LogShape(ring_s=30, talk_s=0, agent_answered=False),
+    LOG_NEVER_LOGGED: None,
+    LOG_STARTS_EARLY: _LogShape(start_offset_s=-8),
+    LOG_STARTS_LATE: _LogShape(start_offset_s=90),
+}
+
+
+@dataclass(frozen=True)
+class _LogEntry:
+    """A stored call-log record. ``accepted_at`` (wall clock) is None for injected records, which are
+    visible at once; a call's record becomes visible ``log_delay_s`` after it."""
+
+    source: dict[str, Any]
+    accepted_at: float | None = None
+
+    def visible(self, now: float, delay_s: float) -> bool:
+        return self.accepted_at is None or now >= self.accepted_at + delay_s
 
 
 @dataclass(frozen=True)
@@ -449,6 +571,9 @@ class SandboxServer:
         self._received: list[ReceivedRequest] = []
         self._accepted: list[dict[str, Any]] = []
         self._references: dict[tuple[str, str], float] = {}  # (company, reference_id) -> accepted at
+        self._log: list[_LogEntry] = []  # the call log, oldest first
+        self._calls_since_reset = 0  # for log_cri "alternate"
+        self._links_made = 0  # makes every recording link different; never reset
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -461,6 +586,10 @@ class SandboxServer:
             raise ValueError(
                 f"unknown error format {self.config.error_format!r}: use {', '.join(ERROR_FORMATS)}"
             )
+        if self.config.log_cri not in LOG_CRI_MODES:
+            raise ValueError(f"unknown log_cri {self.config.log_cri!r}: use {', '.join(LOG_CRI_MODES)}")
+        if self.config.logs_fault is not None and self.config.logs_fault not in LOGS_FAULTS:
+            raise ValueError(f"unknown logs_fault {self.config.logs_fault!r}: use {', '.join(LOGS_FAULTS)}")
         self._http = _HttpServer((self.config.host, self.config.port), self)
         self._thread = threading.Thread(
             target=self._http.serve_until_stopped,
@@ -500,10 +629,16 @@ class SandboxServer:
         return self._http.server_address[1]
 
     @property
-    def url(self) -> str:
+    def logs_url(self) -> str:
+        """The base URL of the logs and users API: clients append /user, /search, /recordings/link."""
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.port}{API_PATH}"
+        return f"http://{shown}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The OBD endpoint."""
+        return self.logs_url + API_PATH
 
     @property
     def account(self) -> Account:
@@ -523,21 +658,42 @@ class SandboxServer:
         with self._lock:
             return list(self._accepted)
 
+    @property
+    def log_records(self) -> list[dict[str, Any]]:
+        """Every call-log record (``_source``), oldest first, including ones not yet visible (a copy)."""
+        with self._lock:
+            return [copy.deepcopy(entry.source) for entry in self._log]
+
+    def add_log_record(self, source: dict[str, Any]) -> None:
+        """Put a record (the ``_source`` of a hit, any shape) into the call log, visible at once."""
+        if not isinstance(source, dict):
+            raise TypeError(f"a log record is a dict, not {type(source).__name__}")
+        entry = _LogEntry(copy.deepcopy(source))  # later changes by the caller must not leak in
+        with self._lock:
+            self._log.append(entry)
+
     def reset(self) -> None:
-        """Forget requests, accepted calls and reserved reference ids; clear all faults."""
+        """Forget requests, accepted calls, reserved reference ids and the call log; clear all faults."""
         with self._lock:
             self._received.clear()
             self._accepted.clear()
             self._references.clear()
+            self._log.clear()
+            self._calls_since_reset = 0
             self.faults.clear()
 
     # ---- request processing (runs on handler threads) --------------------------------------------
     def _handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[Reply, ReceivedRequest]:
-        path = target.split("?", 1)[0]
+        path, _, query = target.partition("?")
         text = body.decode("utf-8", errors="replace")
         parsed = _parse_json(body)
+        if _is_logs_path(path):  # before the faults: those are for the OBD endpoint only
+            params = _logs_params(query, text, parsed)
+            reply, applied = self._process_logs(method, path.rstrip("/"), params)
+            record = ReceivedRequest(method, path, headers, text, parsed, False, reply.status, applied)
+            return reply, record
         with self._lock:
             fault = self.faults.take()
             latency = self.faults.latency_s
@@ -656,19 +812,130 @@ class SandboxServer:
         return api_error(403, TEXT_DUPLICATE, remaining_ttl=math.ceil(remaining))
 
     def _accept(self, body: dict[str, Any]) -> Reply:
-        """Queue the call: remember it and reserve its reference_id (caller holds the lock)."""
+        """Queue the call: remember it, reserve its reference_id and write its future call-log record
+        (caller holds the lock)."""
         reference = body.get("reference_id") or None
+        unique_id = uuid.uuid4().hex
+        accepted_at = self.config.wall_clock()
+        shape = _LOG_SHAPES.get(body["number"], _LogShape())
+        # Built first (a few dict literals): a bad log_cri then refuses the call instead of half-booking it.
+        source = None
+        if shape is not None:
+            cri = self._cri(reference, self._calls_since_reset)
+            source = call_log_record(body, unique_id, accepted_at, self._agent_of(body), shape, cri)
         if reference:
             self._references[(body["company_id"], reference)] = self.config.now()
         self._accepted.append(body)
+        self._calls_since_reset += 1
+        if source is not None:
+            self._log.append(_LogEntry(source, accepted_at))
         payload = {
             "details": TEXT_ACCEPTED,
             "status": "success",
             "code": "200",
-            "unique_id": uuid.uuid4().hex,
+            "unique_id": unique_id,
             "reference_id": reference,
         }
         return json_reply(200, payload, accepted=True)
+
+    def _cri(self, reference: str | None, call_index: int) -> str:
+        mode = self.config.log_cri
+        if mode not in LOG_CRI_MODES:
+            raise ValueError(f"unknown log_cri {mode!r}: use {', '.join(LOG_CRI_MODES)}")
+        filled = mode == "always" or (mode == "alternate" and call_index % 2 == 0)
+        return (reference or "") if filled else ""
+
+    def _agent_of(self, body: dict[str, Any]) -> dict[str, str]:
+        """The agent's leg: the dialled user, the anonymous agent number, or (IVR) the first user."""
+        users = self.config.users
+        if body["type"] == "1" and body.get("number_2") and not body.get("user_id"):
+            return {"user_id": "", "name": body["number_2"], "extension": ""}
+        wanted = body.get("user_id") if body["type"] == "1" else None
+        user_id = next((u for u in users if wanted is None or u.lower() == wanted.lower()), None)
+        if user_id is None:
+            return {"user_id": "", "name": "", "extension": ""}
+        extension = self.config.user_details.get(user_id, {}).get("extension", "")
+        return {"user_id": user_id, "name": users[user_id], "extension": extension}
+
+    # ---- the logs and users API (runs on handler threads) ----------------------------------------
+    def _process_logs(self, method: str, route: str, params: dict[str, str]) -> tuple[Reply, str | None]:
+        """The answer and the logs fault it played (None when none did)."""
+        allowed = LOGS_METHODS.get(route)
+        if allowed is None:
+            return logs_error(404, 404, TEXT_UNKNOWN_METHOD), None
+        if method not in allowed:
+            return logs_error(405, 405, "Method Not Allowed"), None
+        if params.get("token") != self.config.logs_token:
+            return json_reply(400, {"status": "error", "message": TEXT_NOT_AUTHORIZED, "code": 400}), None
+        fault = self.config.logs_fault
+        if fault == "status_error":
+            return logs_error(200, 500, "Something went wrong"), fault
+        if fault == "non_json":
+            return Reply(200, LOGS_HTML_503.encode(), content_type="text/html"), fault
+        if fault not in (None, *LOGS_FAULTS):
+            raise ValueError(f"unknown logs_fault {fault!r}")
+        if route == USERS_PATH:
+            return self._users(params), None
+        if route == SEARCH_PATH:
+            return self._search(params, fault), fault
+        return self._recording_link(params), None
+
+    def _users(self, params: dict[str, str]) -> Reply:
+        keyword = params.get("keyword", "").strip().lower()
+        page = _int_param(params, "page", 1)
+        size = min(_int_param(params, "page-size", USERS_PAGE_SIZE_MAX), USERS_PAGE_SIZE_MAX)
+        users = [self._user_entry(user_id, name) for user_id, name in list(self.config.users.items())]
+        if keyword:
+            users = [
+                u for u in users if any(keyword in u[k].lower() for k in ("name", "email", "contact_number"))
+            ]
+        data = users[(page - 1) * size : page * size]
+        return json_reply(200, {"status": "success", "code": 200, "data": data})
+
+    def _user_entry(self, user_id: str, name: str) -> dict[str, str]:
+        details = self.config.user_details.get(user_id, {})
+        return {
+            "uuid": user_id,
+            "name": name,
+            "email": details.get("email", ""),
+            "contact_number": details.get("contact_number", ""),
+            "extension": details.get("extension", ""),
+            "role_id": details.get("role_id", "8"),
+            "is_active": "1",
+        }
+
+    def _search(self, params: dict[str, str], fault: str | None) -> Reply:
+        now, delay = self.config.wall_clock(), self.config.log_delay_s
+        with self._lock:  # the sources themselves are never changed once stored
+            visible = [e.source for e in self._log if e.visible(now, delay)]
+        low, high = _int_or_none(params.get("from")), _int_or_none(params.get("to"))
+        key = params.get("search_key", "").strip()
+        matches = [
+            s for s in visible if _in_window(s, low, high) and (not key or _matches_search_key(s, key))
+        ]
+        # Newest first; among equal start times the one stored last first (sorted() is stable).
+        matches = sorted(reversed(matches), key=_start_time, reverse=True)
+        if fault == "duplicate_records":
+            matches = [s for s in matches for _ in range(2)]
+        offset = _int_param(params, "log_from", 0, minimum=0)
+        size = _int_param(params, "page_size", SEARCH_PAGE_SIZE_DEFAULT)
+        page = matches[offset : offset + min(size, SEARCH_PAGE_SIZE_MAX)]
+        if fault == "missing_fields":
+            page = [{k: v for k, v in s.items() if k not in MISSABLE_LOG_FIELDS} for s in page]
+        hits = [{"_source": s} for s in page]
+        data = {"total": len(matches), "hits": hits}
+        return json_reply(200, {"status": "success", "code": 200, "data": data})
+
+    def _recording_link(self, params: dict[str, str]) -> Reply:
+        filename = params.get("file", "")
+        with self._lock:
+            if not filename or not any(e.source.get("filename") == filename for e in self._log):
+                return logs_error(404, 404, TEXT_FILE_NOT_FOUND)
+            self._links_made += 1
+            serial = self._links_made
+        expires = int(self.config.wall_clock()) + RECORDING_LINK_TTL_S
+        url = f"{self.logs_url}/recordings/{urllib.parse.quote(filename)}?expires={expires}&n={serial}"
+        return json_reply(200, {"status": "success", "code": 200, "url": url})
 
     def _demo_refusal(self, action: str) -> Reply:
         """The answer a refusing demo trigger provokes (caller holds the lock)."""
@@ -791,6 +1058,126 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+# ---- the logs and users API: parameters, records, matching ----------------------------------------
+def logs_error(http_status: int, code: int, message: str) -> Reply:
+    """The logs API's error shape: ``code`` a number, reason in ``message``."""
+    return json_reply(http_status, {"status": "error", "code": code, "message": message})
+
+
+def _is_logs_path(path: str) -> bool:
+    return path.rstrip("/") in LOGS_METHODS or path.startswith(SEARCH_PATH + "/")
+
+
+def _logs_params(query: str, body_text: str, parsed: Any) -> dict[str, str]:
+    """The query string, then a JSON object or form body on top (production clients use all three).
+
+    A body that is neither JSON nor form-encoded adds nothing. JSON values that are not strings are
+    kept as their JSON text (``50`` -> ``"50"``).
+    """
+    params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+    if isinstance(parsed, dict):
+        params.update({str(k): v if isinstance(v, str) else json.dumps(v) for k, v in parsed.items()})
+    elif body_text:
+        params.update({k: v[0] for k, v in urllib.parse.parse_qs(body_text, keep_blank_values=True).items()})
+    return params
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(float(value.strip()))
+    return None
+
+
+def _int_param(params: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """A numeric parameter, leniently: unreadable means the default, too small means ``minimum``."""
+    value = _int_or_none(params.get(name))
+    return default if value is None else max(minimum, value)
+
+
+def _start_time(source: dict[str, Any]) -> int:
+    return _int_or_none(source.get("start_time")) or 0
+
+
+def _in_window(source: dict[str, Any], low: int | None, high: int | None) -> bool:
+    if low is None and high is None:
+        return True
+    start = _int_or_none(source.get("start_time"))
+    return start is not None and (low is None or start >= low) and (high is None or start <= high)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The dicts in a list field of a record (injected records may hold anything)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _matches_search_key(source: dict[str, Any], key: str) -> bool:
+    """Free text, case-insensitive: the customer's number (raw or E.164), an agent's name, a unique id."""
+    texts = [source.get("caller_number_raw"), source.get("caller_number")]
+    for leg in _dicts(source.get("log_details")):
+        texts += [agent.get("name") for agent in _dicts(leg.get("received_by"))]
+    texts += [param.get("vl") for param in _dicts(source.get("additional_parameters"))]
+    wanted = key.lower()
+    return any(isinstance(text, str) and wanted in text.lower() for text in texts)
+
+
+def _hms(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def call_log_record(
+    body: dict[str, Any],
+    unique_id: str,
+    accepted_at: float,
+    agent: dict[str, str],
+    shape: _LogShape,
+    cri: str,
+) -> dict[str, Any]:
+    """The ``_source`` an accepted OBD call leaves in the call log, shaped like the reference sample.
+
+    ``agent`` is the agent's leg (``user_id``, ``name``, ``extension``); the agent rings first, then
+    the customer. ``accepted_at`` is wall-clock (UTC unix) seconds.
+    """
+    number = body["number"]
+    start = int(accepted_at) + shape.start_offset_s
+    answered = shape.agent_answered and shape.customer_answered
+    talk = shape.talk_s if answered else 0
+    end = start + shape.ring_s + talk
+    if shape.agent_answered:
+        leg_start, action, dial_status = start + shape.ring_s, "received", "ANSWER"
+    else:
+        leg_start, action, dial_status = start, "missed", "NOANSWER"
+    leg = {
+        "received_by": [dict(agent)],
+        "action": action,
+        "_ds": dial_status,
+        "start_time": leg_start,
+        "end_time": end,
+        "duration": _hms(talk),
+    }
+    return {
+        "allcaller_id": uuid.uuid4().hex,
+        "caller_number_raw": number.lstrip("+")[-10:],
+        "caller_number": number,
+        "event": 2,  # outgoing
+        "status": 1 if answered else 2,
+        "start_time": start,
+        "end_time": end,
+        "duration": _hms(end - start),  # ring + talk
+        "filename": f"{uuid.uuid4().hex}-v2.mp3" if answered else "",
+        "additional_parameters": [{"ky": "unique_id", "vl": unique_id}],
+        "log_details": [leg],
+        # No user on an anonymous dial, so nobody to list.
+        "_us": [{"ky": agent["user_id"], "vl": action}] if agent["user_id"] else [],
+        "_cri": cri,
+        "_ri": "",
+    }
 
 
 def _check_body_shape(headers: dict[str, str], body: Any) -> Reply | None:
@@ -935,6 +1322,8 @@ def describe(server: SandboxServer, *, windows: bool = os.name == "nt") -> Itera
     yield "  public_ivr_id  " + c.public_ivr_id
     for user_id, name in c.users.items():
         yield f"  user_id        {user_id}  ({name})"
+    yield f"Logs and users API (fake; /user, /search, /recordings/link) at {server.logs_url}"
+    yield "  token          " + c.logs_token
     yield "Point OpDial at it:"
     for name, value in environment(server).items():
         yield f'  $env:{name} = "{value}"' if windows else f"  export {name}={value}"
@@ -942,6 +1331,9 @@ def describe(server: SandboxServer, *, windows: bool = os.name == "nt") -> Itera
         yield "Customer numbers that provoke a problem:"
         for trigger in DEMO_TRIGGERS:
             yield f"  {trigger.number}  {trigger.behaviour}  [{trigger.problem}]"
+    yield f"Customer numbers that shape the call log (records appear {c.log_delay_s:g} s after acceptance):"
+    for log_trigger in LOG_TRIGGERS:
+        yield f"  {log_trigger.number}  {log_trigger.behaviour}"
     yield "Press Ctrl+C to stop."
 
 
@@ -952,6 +1344,9 @@ def describe_json(server: SandboxServer) -> dict[str, Any]:
         "environment": environment(server),
         "users": dict(server.config.users),
         "demo_triggers": [t._asdict() for t in DEMO_TRIGGERS] if server.config.demo_triggers_enabled else [],
+        "logs_url": server.logs_url,
+        "logs_token": server.config.logs_token,
+        "log_triggers": [t._asdict() for t in LOG_TRIGGERS],
     }
 
 
