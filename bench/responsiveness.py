@@ -197,6 +197,12 @@ def fill_history(path: Path, rows: int) -> None:
             "max_call_duration": None,
             "sends": 1,
             "updated": "",
+            "result": "answered" if status == "accepted" else "",
+            "talk_seconds": 42 if status == "accepted" else None,
+            "agent_answered": 1 if status == "accepted" else None,
+            "matched_by": "number and time" if status == "accepted" else "",
+            "log_record": f"r{i:031x}" if status == "accepted" else "",
+            "recording": "",
         }
         row["updated"] = row["time"]
         values.append(tuple(row[c] for c in COLUMNS))

@@ -199,6 +199,13 @@ def _add_profile_commands(commands: argparse._SubParsersAction, common: argparse
         help="read the x-api-key and the secret token as two lines from stdin instead of prompting",
     )
     add.add_argument("--keep-secrets", action="store_true", help="update the profile, keep stored secrets")
+    add.add_argument(
+        "--api-token",
+        action="store_true",
+        help="also store the API token of the logs and users API (agents, call results): prompted, or "
+        "the next line on stdin with --secrets-from-stdin; an empty one removes it",
+    )
+    add.add_argument("--set-logs-url", metavar="URL", help="the logs and users API's URL for this profile")
     add.add_argument("--default", action="store_true", help="make it the default profile")
     sub.add_parser("list", parents=[common], help="list profiles")
     show = sub.add_parser("show", parents=[common], help="show one profile (secrets masked)")
@@ -224,9 +231,11 @@ def _add_plugin_commands(commands: argparse._SubParsersAction, common: argparse.
     """Command groups that live beside their subsystem (campaigns, link handlers)."""
     from desktop_app.cli_campaign import add_campaign_commands
     from desktop_app.cli_links import add_links_commands
+    from desktop_app.cli_results import add_results_commands
 
     add_campaign_commands(commands, common)
     add_links_commands(commands, common)
+    add_results_commands(commands, common)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -691,17 +700,34 @@ def cmd_history(args: argparse.Namespace, out: Output) -> int:
 # -- profiles ---------------------------------------------------------------------------------
 
 
-def _read_secrets(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
-    if args.secrets_from_stdin:
-        lines = [line.strip() for line in stdin.read().splitlines() if line.strip()]
-        if len(lines) < 2:
+def _stdin_secrets(args: argparse.Namespace, stdin: TextIO) -> list[str] | None:
+    """With --secrets-from-stdin: its lines (read once), taken off in order; else None (prompt)."""
+    if not args.secrets_from_stdin:
+        return None
+    lines = [line.strip() for line in stdin.read().splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    return lines
+
+
+def _read_secrets(piped: list[str] | None) -> tuple[str, str]:
+    if piped is not None:
+        given = [line for line in piped[:2] if line]
+        if len(given) < 2:
             raise ValueError("Give the x-api-key and the secret token as two lines on stdin.")
-        return lines[0], lines[1]
+        del piped[:2]
+        return given[0], given[1]
     api_key = getpass.getpass("x-api-key (hidden): ").strip()
     token = getpass.getpass("secret_token (hidden): ").strip()
     if not api_key or not token:
         raise ValueError("Both the x-api-key and the secret token are needed.")
     return api_key, token
+
+
+def _read_api_token(piped: list[str] | None) -> str:
+    if piped is not None:
+        return piped.pop(0) if piped else ""
+    return getpass.getpass("API token of the logs and users API (hidden; empty removes it): ").strip()
 
 
 def cmd_profile(args: argparse.Namespace, out: Output, stdin: TextIO | None = None) -> int:
@@ -739,6 +765,7 @@ def _profile_add(store, secrets, args: argparse.Namespace, out: Output, stdin: T
         "region": args.routing_region,
         "group": args.group,
         "api_url": checked_api_url(args.set_api_url) if args.set_api_url else None,
+        "logs_api_url": checked_api_url(args.set_logs_url) if args.set_logs_url else None,
     }
     for field, value in changes.items():
         if value is not None:
@@ -746,10 +773,13 @@ def _profile_add(store, secrets, args: argparse.Namespace, out: Output, stdin: T
     if not profile.company_id or not profile.public_ivr_id:
         raise ValueError("A profile needs --company-id and --public-ivr-id.")
     keep = args.keep_secrets and existing is not None and secrets.has_secrets(args.name)
+    piped = _stdin_secrets(args, stdin) if not keep or args.api_token else None
     if not keep:
         secrets.require_usable()  # refuse before asking for secrets we could not store
-        api_key, token = _read_secrets(args, stdin)
+        api_key, token = _read_secrets(piped)
         secrets.set_secrets(profile.name, api_key, token)
+    if args.api_token:
+        secrets.set_api_token(profile.name, _read_api_token(piped))
     store.save(profile)
     if args.default or store.default_name() is None:
         store.set_default(profile.name)
@@ -787,9 +817,15 @@ def _profile_show(store, secrets, name: str, out: Output) -> int:
         secret_state = {
             "api_key": mask(stored.api_key) or "(not set)",
             "secret_token": mask(stored.secret_token) or "(not set)",
+            "api_token": mask(secrets.get_api_token(name)) or "(not set: no agents or call results)",
         }
     except Exception as error:  # a locked or missing keyring must not hide the profile itself
-        secret_state = {"api_key": f"(keyring unavailable: {error})", "secret_token": "(keyring unavailable)"}
+        unavailable = "(keyring unavailable)"
+        secret_state = {
+            "api_key": f"(keyring unavailable: {error})",
+            "secret_token": unavailable,
+            "api_token": unavailable,
+        }
     data = {**profile.to_dict(), **secret_state, "keyring": secrets.backend_name()}
     if out.as_json:
         out.json(data)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_app import APP_ID, config, storage
-from desktop_app.api.models import DEFAULT_API_URL, Account
+from desktop_app.api.models import DEFAULT_API_URL, DEFAULT_LOGS_URL, Account
 from desktop_app.api.urls import UnsafeUrlError
 from desktop_app.api.urls import validate_api_url as _validate_api_url
 
@@ -37,6 +37,8 @@ ENV_PUBLIC_IVR_ID = "OPDIAL_PUBLIC_IVR_ID"
 ENV_USER_ID = "OPDIAL_USER_ID"
 ENV_API_URL = "OPDIAL_API_URL"
 ENV_PROFILE = "OPDIAL_PROFILE"
+ENV_API_TOKEN = "OPDIAL_API_TOKEN"  # the logs and users API's token (optional)
+ENV_LOGS_API_URL = "OPDIAL_LOGS_API_URL"
 
 ENVIRONMENT_PROFILE_NAME = "environment"
 SECRET_SERVICE_NAME = APP_ID
@@ -46,7 +48,9 @@ MAX_PROFILE_NAME_LENGTH = 64
 SETTINGS_VERSION = 1
 
 # Keys that must never reach the settings file, whatever a caller puts into ``Profile.extra``.
-_SECRET_LOOKING_KEYS = frozenset({"api_key", "x-api-key", "x_api_key", "secret_token", "secret", "password"})
+_SECRET_LOOKING_KEYS = frozenset(
+    {"api_key", "x-api-key", "x_api_key", "secret_token", "secret", "password", "api_token", "token"}
+)
 
 
 class ConfigError(ValueError):
@@ -90,6 +94,7 @@ class Profile:
     api_url: str = DEFAULT_API_URL
     color: str = ""  # badge colour; ProfileStore.save picks an unused one when empty
     link_countdown_s: int = 0  # 0 = a clicked link only prefills the form
+    logs_api_url: str = DEFAULT_LOGS_URL  # the logs and users API (its token is in the keyring)
     extra: dict[str, Any] = field(default_factory=dict)  # future preferences; unknown keys land here
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +113,7 @@ class Profile:
                 values[key] = str(data[key]).strip()
         values["default_region"] = (values.get("default_region") or "IN").upper()
         values["api_url"] = values.get("api_url") or DEFAULT_API_URL
+        values["logs_api_url"] = values.get("logs_api_url") or DEFAULT_LOGS_URL
         values["link_countdown_s"] = _as_non_negative_int(data.get("link_countdown_s"))
         extra = dict(data["extra"]) if isinstance(data.get("extra"), Mapping) else {}
         extra.update({k: v for k, v in data.items() if k not in known})
@@ -615,6 +621,19 @@ class SecretStore:
     def has_secrets(self, profile: str) -> bool:
         return self.get_secrets(profile).complete
 
+    def get_api_token(self, profile: str) -> str:
+        """The logs and users API's token ("" when none is stored: results and agents stay off)."""
+        return self._get(profile, "api_token")
+
+    def set_api_token(self, profile: str, token: str) -> None:
+        """Store the API token; an empty one removes it."""
+        token = (token or "").strip()
+        backend = self.require_usable()
+        if not token:
+            self._delete(backend, profile, "api_token")
+            return
+        self._call(backend.set_password, SECRET_SERVICE_NAME, _username(profile, "api_token"), token)
+
     # -- writing ----------------------------------------------------------------------------
 
     def set_secrets(self, profile: str, api_key: str, secret_token: str) -> None:
@@ -631,22 +650,28 @@ class SecretStore:
 
     def delete_secrets(self, profile: str) -> None:
         backend = self.require_usable()
-        for kind in ("api_key", "secret_token"):
-            try:
-                backend.delete_password(SECRET_SERVICE_NAME, _username(profile, kind))
-            except _keyring_errors().PasswordDeleteError:
-                pass  # nothing stored: already deleted
-            except Exception as exc:
-                raise _wrap(exc) from exc
+        for kind in ("api_key", "secret_token", "api_token"):
+            self._delete(backend, profile, kind)
+
+    def _delete(self, backend: KeyringBackend, profile: str, kind: str) -> None:
+        try:
+            backend.delete_password(SECRET_SERVICE_NAME, _username(profile, kind))
+        except _keyring_errors().PasswordDeleteError:
+            pass  # nothing stored: already deleted
+        except Exception as exc:
+            raise _wrap(exc) from exc
 
     def rename(self, old: str, new: str) -> None:
         """Move secrets to a renamed profile (no-op when none are stored)."""
         if old == new:
             return
-        stored = self.get_secrets(old)
-        if not stored.complete:
+        stored, token = self.get_secrets(old), self.get_api_token(old)
+        if not stored.complete and not token:
             return
-        self.set_secrets(new, stored.api_key, stored.secret_token)
+        if stored.complete:
+            self.set_secrets(new, stored.api_key, stored.secret_token)
+        if token:
+            self.set_api_token(new, token)
         self.delete_secrets(old)
 
     # -- internals --------------------------------------------------------------------------
@@ -814,6 +839,45 @@ def _resolve_secrets(
     if not token and stored.secret_token:
         token, sources["secret_token"] = stored.secret_token, "keyring"
     return Secrets(api_key, token)
+
+
+@dataclass(frozen=True)
+class LogsAccess:
+    """What the logs and users API needs: the token (never in ``repr``), its URL and where they came from."""
+
+    token: str = field(repr=False)
+    url: str = DEFAULT_LOGS_URL
+    token_source: Source = "keyring"
+    profile_name: str = ""
+
+
+NO_API_TOKEN = "Add the API token in Profiles to see agents and call results."
+
+
+def resolve_logs_access(
+    profile_name: str | None = None,
+    *,
+    env: Mapping[str, str] = os.environ,
+    store: ProfileStore | None = None,
+    secrets: SecretStore | None = None,
+) -> LogsAccess:
+    """The API token (``OPDIAL_API_TOKEN``, else the profile's in the keyring) and the logs API's
+    URL (``OPDIAL_LOGS_API_URL``, else the profile's, else the default; https or loopback only).
+    ConfigError with NO_API_TOKEN when there is none: everything else keeps working without it."""
+    store = store if store is not None else ProfileStore()
+    chosen = choose_profile(store, profile_name, env)
+    url = _env_value(env, ENV_LOGS_API_URL) or (chosen.logs_api_url if chosen else "") or DEFAULT_LOGS_URL
+    url = validate_api_url(url)
+    name = chosen.name if chosen else ENVIRONMENT_PROFILE_NAME
+    token = _env_value(env, ENV_API_TOKEN)
+    if token:
+        return LogsAccess(token, url, "env", name)
+    if chosen is not None:
+        store_of_secrets = secrets if secrets is not None else SecretStore()
+        token = store_of_secrets.get_api_token(chosen.name)
+        if token:
+            return LogsAccess(token, url, "keyring", name)
+    raise ConfigError(NO_API_TOKEN)
 
 
 def _no_profile_message(store: ProfileStore) -> str:

@@ -17,13 +17,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from desktop_app import config, storage
 from desktop_app.api.models import CallKind, CallRequest, Outcome, OutcomeStatus
+
+if TYPE_CHECKING:
+    from desktop_app.call_results import CallResult
 from desktop_app.csv_cells import csv_cell as _csv_cell
 
-SCHEMA_VERSION = 2  # 2: one row per reference_id, with sends and updated
+SCHEMA_VERSION = 3  # 2: one row per reference_id, with sends and updated; 3: call results
 STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
 
 _SCHEMA = """
@@ -48,12 +51,28 @@ CREATE TABLE IF NOT EXISTS calls (
     route_group TEXT NOT NULL DEFAULT '',
     max_call_duration INTEGER,
     sends INTEGER NOT NULL DEFAULT 1,
-    updated TEXT NOT NULL DEFAULT ''
+    updated TEXT NOT NULL DEFAULT '',
+    result TEXT NOT NULL DEFAULT '',
+    talk_seconds INTEGER,
+    agent_answered INTEGER,
+    matched_by TEXT NOT NULL DEFAULT '',
+    log_record TEXT NOT NULL DEFAULT '',
+    recording TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS calls_customer ON calls(customer, kind);
 """
 # Version 1 kept one row per send and had only a plain index on reference_id.
-_ADDED_COLUMNS = {"sends": "INTEGER NOT NULL DEFAULT 1", "updated": "TEXT NOT NULL DEFAULT ''"}
+# Version 2 had no call results (what the call log says happened after "queued").
+_ADDED_COLUMNS = {
+    "sends": "INTEGER NOT NULL DEFAULT 1",
+    "updated": "TEXT NOT NULL DEFAULT ''",
+    "result": "TEXT NOT NULL DEFAULT ''",
+    "talk_seconds": "INTEGER",
+    "agent_answered": "INTEGER",
+    "matched_by": "TEXT NOT NULL DEFAULT ''",
+    "log_record": "TEXT NOT NULL DEFAULT ''",
+    "recording": "TEXT NOT NULL DEFAULT ''",
+}
 _MERGE_DUPLICATES = """
 UPDATE calls SET
     sends = (SELECT COUNT(*) FROM calls c WHERE c.reference_id = calls.reference_id),
@@ -110,6 +129,13 @@ class HistoryEntry:
     max_call_duration: int | None
     sends: int = 1  # 1 + re-sends under the same reference_id
     updated: str = ""  # UTC, ISO 8601: the latest send ("" = the same as time)
+    # From the call log (call_results): answered / missed / none; "" = not known (yet).
+    result: str = ""
+    talk_seconds: int | None = None
+    agent_answered: bool | None = None
+    matched_by: str = ""  # how the log record was matched, e.g. "number and time"
+    log_record: str = ""  # the record's id: claimed, so no other call is matched to it
+    recording: str = ""  # the recording's file name (answered calls): a fresh link on request
 
     @property
     def call_kind(self) -> CallKind:
@@ -192,7 +218,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-_SEARCHED = ("customer", "agent", "reference_id", "profile", "problem_code", "problem_title", "unique_id")
+_SEARCHED = (
+    "customer", "agent", "reference_id", "profile", "problem_code", "problem_title", "unique_id", "result",
+)  # fmt: skip
 _NUMBER_PUNCTUATION = str.maketrans("", "", " -().\u00a0")
 
 
@@ -236,6 +264,49 @@ class History:
             db.execute(sql, row)
             found = db.execute("SELECT id FROM calls WHERE reference_id = ?", (row["reference_id"],))
             return int(found.fetchone()[0])
+
+    def set_result(self, result: CallResult) -> None:
+        """Store what the call log says about a call (only a settled result: answered/missed/none)."""
+        if not result.known:
+            return
+        answered = None if result.agent_answered is None else int(result.agent_answered)
+        with self._lock:
+            self._conn().execute(
+                "UPDATE calls SET result = ?, talk_seconds = ?, agent_answered = ?, matched_by = ?,"
+                " log_record = ?, recording = ? WHERE reference_id = ?",
+                (
+                    result.result,
+                    result.talk_seconds,
+                    answered,
+                    result.matched_by,
+                    result.record_id,
+                    result.recording,
+                    result.reference_id,
+                ),
+            )
+
+    def find(self, reference_id: str) -> HistoryEntry | None:
+        with self._lock:
+            sql = f"SELECT {', '.join(COLUMNS)} FROM calls WHERE reference_id = ?"
+            found = self._conn().execute(sql, (reference_id,)).fetchone()
+        return _entry(found) if found else None
+
+    def waiting_for_results(self, profile: str, since: datetime) -> list[HistoryEntry]:
+        """Accepted calls of ``profile`` since ``since`` whose result is not known yet, oldest first."""
+        sql = (
+            f"SELECT {', '.join(COLUMNS)} FROM calls WHERE profile = ? AND status = 'accepted'"
+            " AND result = '' AND time >= ? ORDER BY id"
+        )
+        with self._lock:
+            rows = self._conn().execute(sql, (profile, since.isoformat(timespec="milliseconds"))).fetchall()
+        return [_entry(row) for row in rows]
+
+    def claimed_records(self, since: datetime) -> set[str]:
+        """Log record ids already given to a call (since ``since``): never matched to another."""
+        sql = "SELECT log_record FROM calls WHERE log_record != '' AND time >= ?"
+        with self._lock:
+            rows = self._conn().execute(sql, (since.isoformat(timespec="milliseconds"),)).fetchall()
+        return {row[0] for row in rows}
 
     def clear(self) -> int:
         """Delete every entry (the UI asks first); returns how many were deleted."""
@@ -378,11 +449,15 @@ def _migrate(db: sqlite3.Connection) -> None:
 
 
 _CONFIRMED = COLUMNS.index("confirmed_by_duplicate")
+_AGENT_ANSWERED = COLUMNS.index("agent_answered")
 
 
 def _entry_values(row: tuple) -> tuple:
-    """A table row with its values as ``HistoryEntry`` holds them (the flag as a bool)."""
-    return (*row[:_CONFIRMED], bool(row[_CONFIRMED]), *row[_CONFIRMED + 1 :])
+    """A table row with its values as ``HistoryEntry`` holds them (the flags as bools)."""
+    values = list(row)
+    values[_CONFIRMED] = bool(values[_CONFIRMED])
+    values[_AGENT_ANSWERED] = None if values[_AGENT_ANSWERED] is None else bool(values[_AGENT_ANSWERED])
+    return tuple(values)
 
 
 def _entry(row: tuple) -> HistoryEntry:

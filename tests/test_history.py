@@ -14,7 +14,7 @@ import pytest
 from desktop_app.api import catalogue
 from desktop_app.api.client import ObdClient
 from desktop_app.api.models import CallKind, CallRequest, Outcome
-from desktop_app.history import COLUMNS, History
+from desktop_app.history import COLUMNS, SCHEMA_VERSION, History
 
 AGENT_USER_ID = "a1b2c3d4e5f60718"
 
@@ -332,7 +332,33 @@ def test_an_older_database_with_one_row_per_send_is_merged_on_open(tmp_path: Pat
         )
         assert history.count() == 2  # the merged database enforces one row per reference_id
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
     with History(path) as reopened:  # opening again changes nothing
         assert reopened.count() == 2
+        assert reopened.find("ref-a").result == ""  # results (version 3) start unknown
+
+
+def test_a_call_result_is_stored_searchable_exported_and_its_record_claimed(tmp_path: Path) -> None:
+    from desktop_app.call_results import CallResult
+
+    with History(tmp_path / "h.sqlite") as history:
+        agent = "a1b2c3d4e5f60718"
+        request = CallRequest(CallKind.USER, "+919000000021", user_id=agent, reference_id="ref-r")
+        history.record(Outcome("accepted", request), "Acme")
+        since = history.find("ref-r").when
+        assert [e.reference_id for e in history.waiting_for_results("Acme", since)] == ["ref-r"]
+        history.set_result(CallResult("ref-r", "pending"))  # not settled: nothing stored
+        assert history.find("ref-r").result == ""
+        history.set_result(CallResult("ref-r", "answered", 42, True, "number and time", "rec-1", "rec-1.mp3"))
+        entry = history.find("ref-r")
+        assert (entry.result, entry.talk_seconds, entry.agent_answered) == ("answered", 42, True)
+        assert (entry.matched_by, entry.log_record) == ("number and time", "rec-1")
+        assert entry.recording == "rec-1.mp3"
+        assert history.waiting_for_results("Acme", since) == []
+        assert history.claimed_records(since) == {"rec-1"}
+        assert [e.reference_id for e in history.entries(search="answered")] == ["ref-r"]
+        out = tmp_path / "h.csv"
+        history.export_csv(out)
+        header, row = out.read_text(encoding="utf-8").splitlines()[:2]
+        assert "result" in header.split(",") and "answered" in row.split(",")

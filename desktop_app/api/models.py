@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Literal
 
 DEFAULT_API_URL = "https://obd-api.myoperator.co/obd-api-v1"
+DEFAULT_LOGS_URL = "https://developers.myoperator.co"  # the logs and users API (api/logs.py)
 MAX_CALL_DURATION_RANGE = (1, 5400)
 
 

@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
         self.history_page = self._history_view
         self._build_menus()
         self._sync_demo_action()
+        self._start_results_watch()
         self.setWindowIcon(icons.app_icon())
         self._status_panel.apply_theme()
         self._history_view.apply_theme()
@@ -317,6 +318,41 @@ class MainWindow(QMainWindow):
         placeholder.deleteLater()
         if current == index:
             self._on_tab_changed(index)
+
+    def _start_results_watch(self) -> None:
+        from desktop_app.ui.results_watch import ResultsWatcher
+
+        self.results = ResultsWatcher(self)
+        self.results.results_arrived.connect(self._results_arrived)
+        self.results.state_changed.connect(
+            lambda: self.status_panel.set_result_watching(self.results.watching, self.results.note)
+        )
+        self.status_panel.recording_requested.connect(self.results.open_recording)
+        if self.resolved is not None:
+            self._watch_results(self.resolved)
+
+    def _watch_results(self, resolved: Resolved) -> None:
+        """Look for the results of this profile's calls in its call log (with its API token)."""
+        if not self.built:
+            return  # finish_building starts watching the profile resolved by then
+        from desktop_app.credentials import LogsAccess, resolve_logs_access
+
+        name = resolved.profile.name
+        demo = self.demo_session
+        find: Callable[[], LogsAccess]
+        if name == DEMO_PROFILE_NAME and demo is not None and demo.running:
+            server = demo.server  # the sandbox plays the logs API with its own fake token
+            access = LogsAccess(server.config.logs_token, server.logs_url, "default", name)
+            find = lambda: access  # noqa: E731
+        else:
+            profile = None if name == ENVIRONMENT_ENTRY else name
+            env, store, secrets = self.env, self.store, self.secrets
+            find = lambda: resolve_logs_access(profile, env=env, store=store, secrets=secrets)  # noqa: E731
+        self.results.use(find, self.history_for(resolved), name)
+
+    def _results_arrived(self, results: dict) -> None:
+        self.status_panel.update_call_results(results)
+        self.history_view.refresh()
 
     @property
     def status_panel(self) -> StatusPanel:
@@ -554,6 +590,7 @@ class MainWindow(QMainWindow):
         else:
             self.resolved, self.resolve_error = result, None
             self._prefill_profile(result.profile)  # the environment may override the settings
+            self._watch_results(result)
         self.form.set_blocked(None if self.resolved else (self.resolve_error or "Choose a profile."))
         self.profile_problem.setText(
             f"{self.resolve_error}  (Profiles… to fix it)" if self.resolve_error else ""
@@ -829,6 +866,8 @@ class MainWindow(QMainWindow):
         if self.demo_session is not None and resolved.profile.name == DEMO_PROFILE_NAME:
             agent_name = self.demo_session.agent_name(request.user_id)
         shown = ShownResult(outcome, resolved.account, resolved.profile.name, agent_name=agent_name)
+        if self.built and resolved is self.resolved:
+            shown.watched, shown.result_note = self.results.watching, self.results.note
         if job is not None and job != self._job:  # a late answer to an older call: listed, not shown
             self.status_panel.remember(shown)
             return
@@ -1049,6 +1088,7 @@ class MainWindow(QMainWindow):
         finished = self.runner.shutdown(timeout_s, grace_s=timeout_s / 2)  # an answer on its way wins
         if self.built:
             self.history_view.runner.shutdown(timeout_s)  # a page or an export still being read
+            self.results.shutdown(timeout_s)
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:
             self._close_clients()

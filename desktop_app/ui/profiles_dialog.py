@@ -48,6 +48,7 @@ from desktop_app.ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 KEEP_SECRET_HINT = "stored in the keyring — leave empty to keep"
 CHECKING_HINT = "checking the keyring…"
+API_TOKEN_HINT = "optional: agents by name and call results (leave empty to keep)"
 
 
 def region_choices() -> list[tuple[str, str]]:
@@ -214,6 +215,12 @@ class ProfilesDialog(QDialog):
         self.secret_token = SecretField(
             "Secret token", "The secret token from MyOperator: stored only in the keyring"
         )
+        self.api_token = SecretField(
+            "API token",
+            "Optional: the company's API token (MyOperator panel, Manage → API integration). With it OpDial "
+            "lists agents by name and shows whether each call was answered. Stored only in the keyring.",
+        )
+        self.api_token.edit.setPlaceholderText(API_TOKEN_HINT)
         self.secret_note = wrapped_label(
             name="Secrets note", tooltip="Whether secrets are stored for this profile"
         )
@@ -230,6 +237,7 @@ class ProfilesDialog(QDialog):
             ("API key (x-api-key)", self.api_key),
             ("Secret token", self.secret_token),
             ("", self.secret_note),
+            ("API token (optional)", self.api_token),
             ("Caller ID", self.caller_id),
             ("Routing region", self.routing_region),
             ("Routing group", self.group),
@@ -361,6 +369,7 @@ class ProfilesDialog(QDialog):
         for line in (
             self.name, self.company_id, self.public_ivr_id, self.user_id, self.caller_id,
             self.routing_region, self.group, self.api_url, self.api_key.edit, self.secret_token.edit,
+            self.api_token.edit,
         ):  # fmt: skip
             line.setReadOnly(read_only)
         for widget in (self.default_region, self.color, self.countdown, self.is_default):
@@ -435,6 +444,7 @@ class ProfilesDialog(QDialog):
         self.is_default.setChecked(is_default)
         self.api_key.clear()
         self.secret_token.clear()
+        self.api_token.clear()
         self.error.setText("")
         self._original = profile
 
@@ -452,6 +462,7 @@ class ProfilesDialog(QDialog):
             api_url=self.api_url.text().strip() or DEFAULT_API_URL,
             color=self.color.currentData() or "",
             link_countdown_s=self.countdown.value(),
+            logs_api_url=base.logs_api_url,  # set with the CLI or OPDIAL_LOGS_API_URL; kept as it is
             extra=dict(base.extra),
         )
 
@@ -463,7 +474,7 @@ class ProfilesDialog(QDialog):
         if self.saving or self.showing_demo:
             return False
         profile = self.form_profile()
-        key, token = self.api_key.text(), self.secret_token.text()
+        key, token, api_token = self.api_key.text(), self.secret_token.text(), self.api_token.text()
         previous = self.editing
         try:
             if bool(key) != bool(token):
@@ -479,13 +490,14 @@ class ProfilesDialog(QDialog):
         self.editing = stored.name
         self.api_key.clear()
         self.secret_token.clear()
-        if not (key and token) and previous in (None, stored.name):
+        self.api_token.clear()
+        if not (key and token) and not api_token and previous in (None, stored.name):
             self._finish_save(stored.name, None)
             return True
         self._set_saving(True)
         self._pending_save = (stored.name, previous)
         task = self.runner.start(
-            "save secrets", lambda _cancel: self._store_secrets(stored.name, previous, key, token)
+            "save secrets", lambda _cancel: self._store_secrets(stored.name, previous, key, token, api_token)
         )
         task.succeeded.connect(self._secrets_saved)
         return True
@@ -495,12 +507,19 @@ class ProfilesDialog(QDialog):
         self.save_button.setEnabled(not saving and not self.showing_demo)
         self.save_button.setText("Saving to the keyring…" if saving else "Save profile")
 
-    def _store_secrets(self, name: str, previous: str | None, key: str, token: str) -> str | None:
+    def _store_secrets(
+        self, name: str, previous: str | None, key: str, token: str, api_token: str = ""
+    ) -> str | None:
         """On a worker: store typed secrets (or move them on rename); a message when the keyring refuses."""
         try:
+            if api_token:
+                self.secrets.set_api_token(name, api_token)
             if key and token:
                 self.secrets.set_secrets(name, key, token)
                 if previous and previous != name:
+                    kept_token = "" if api_token else self.secrets.get_api_token(previous)
+                    if kept_token:
+                        self.secrets.set_api_token(name, kept_token)
                     self.secrets.delete_secrets(previous)
             elif previous and previous != name:
                 self.secrets.rename(previous, name)

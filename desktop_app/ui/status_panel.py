@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QGuiApplication
@@ -29,6 +30,7 @@ from desktop_app.ui.widgets import expander_button, label_widget, message_box, w
 
 RECENT_LIMIT = 10
 NOT_ANSWERED_NOTE = "Accepted means MyOperator queued the call; OpDial cannot see whether it is answered."
+WATCHED_NOTE = "MyOperator queued the call; the call log shows how it went once it ends."
 
 
 def accepted_headline(outcome: Outcome, agent_name: str | None = None) -> str:
@@ -45,6 +47,24 @@ class ShownResult:
     profile_name: str
     agent_name: str | None = None  # a person's name for the agent, when known (demo)
     when: float = field(default_factory=time.time)
+    # After "queued": what the call log says (a call_results.CallResult), or why nothing will come.
+    call_result: Any = None
+    result_note: str = ""  # e.g. "Add the API token in Profiles to see agents and call results."
+    watched: bool = False  # results are being looked for (a token is set)
+
+    @property
+    def reference_id(self) -> str:
+        return self.outcome.request.reference_id
+
+    def result_words(self) -> str:
+        """The line under an accepted call: its result, that it is awaited, or what is needed."""
+        if not self.outcome.accepted:
+            return ""
+        if self.call_result is not None and self.call_result.result != "pending":
+            return f"Result: {self.call_result.words()}"
+        if self.watched:
+            return "Result: waiting for the call log…"
+        return self.result_note
 
     @property
     def headline(self) -> str:
@@ -59,7 +79,7 @@ class ShownResult:
             extra = (
                 " (a retry confirmed the first attempt got through)" if outcome.confirmed_by_duplicate else ""
             )
-            return f"{NOT_ANSWERED_NOTE}{extra}"
+            return f"{WATCHED_NOTE if self.watched else NOT_ANSWERED_NOTE}{extra}"
         problem = outcome.problem
         if problem is None:
             return "No explanation is available; see Details."
@@ -112,6 +132,11 @@ class ShownResult:
     def list_text(self) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.when))
         what = "Queued" if self.outcome.accepted else self.headline
+        found = self.call_result
+        if found is not None and found.result in ("answered", "missed"):
+            what = found.words().split(" · matched by")[0]
+        elif found is not None and found.result == "none":
+            what = "Queued · no result in the call log"
         return f"{stamp}  {self.outcome.request.to} · {self.outcome.request.kind.label} · {what}"
 
 
@@ -119,6 +144,7 @@ class StatusPanel(QWidget):
     """The result card, its details, copy buttons and the recent results (newest first)."""
 
     result_chosen = Signal(object)  # ShownResult picked from the recent list
+    recording_requested = Signal(str)  # a recording's file name: the window fetches a fresh link
     retry_requested = Signal(object)  # ShownResult whose outcome is unknown: send it again, same reference_id
     announced = Signal(str)  # what screen readers were told when a result arrived
 
@@ -138,14 +164,16 @@ class StatusPanel(QWidget):
         self.icon_label = QLabel()
         self.icon_label.setFixedSize(28, 28)
         label_widget(self.icon_label, "Status icon", "Whether the last call was queued or failed")
-        self.headline = wrapped_label(name="Status headline", tooltip="What happened", selectable=True)
+        self.headline = wrapped_label(
+            name="Status headline", tooltip="What happened", selectable=True, whole=True
+        )
         self.headline.setTextFormat(Qt.TextFormat.PlainText)
         font = self.headline.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.headline.setFont(font)
         self.body = wrapped_label(
-            name="Status explanation", tooltip="Why, and what to do next", selectable=True
+            name="Status explanation", tooltip="Why, and what to do next", selectable=True, whole=True
         )
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.ids = wrapped_label(
@@ -160,6 +188,24 @@ class StatusPanel(QWidget):
         card_layout = QVBoxLayout(self.card)
         card_layout.addLayout(top)
         card_layout.addWidget(self.body)
+        self.result_line = wrapped_label(
+            name="Call result",
+            tooltip="What the call log says happened once it was queued",
+            selectable=True,
+            whole=True,
+        )
+        self.result_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.result_line.setVisible(False)
+        self.recording_button = QPushButton("Open recording")
+        label_widget(
+            self.recording_button, "Open recording", "The call's recording, in the browser (a fresh link)"
+        )
+        self.recording_button.setVisible(False)
+        self.recording_button.clicked.connect(self._ask_recording)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_line, 1)
+        result_row.addWidget(self.recording_button, 0, Qt.AlignmentFlag.AlignTop)
+        card_layout.addLayout(result_row)
         card_layout.addWidget(self.ids)
         self.storage_note = wrapped_label(
             name="History warning", tooltip="History is not being saved", selectable=True
@@ -215,7 +261,7 @@ class StatusPanel(QWidget):
         recent_label = QLabel("Recent results")
         label_widget(recent_label, "Recent results heading", "The last calls of this session, newest first")
         self.recent_list = QListWidget()
-        self.recent_list.setMinimumHeight(90)
+        self.recent_list.setMinimumHeight(64)
         label_widget(
             self.recent_list,
             "Recent results",
@@ -266,6 +312,42 @@ class StatusPanel(QWidget):
         self.copy_curl_button.setIcon(icons.icon("terminal"))
         self.copy_details_button.setIcon(icons.icon("copy"))
 
+    def _show_call_result(self) -> None:
+        current = self.current
+        words = current.result_words() if current is not None else ""
+        self.result_line.setText(words)
+        self.result_line.setVisible(bool(words))
+        found = current.call_result if current is not None else None
+        self.recording_button.setVisible(bool(found is not None and found.recording))
+
+    def _ask_recording(self) -> None:
+        found = self.current.call_result if self.current is not None else None
+        if found is not None and found.recording:
+            self.recording_requested.emit(found.recording)
+
+    def update_call_results(self, results: dict[str, Any]) -> None:
+        """Results from the call log: into the remembered calls, the list and the card, in place."""
+        changed = False
+        for shown in self.recent:
+            found = results.get(shown.reference_id)
+            if found is not None:
+                shown.call_result = found
+                changed = True
+        if changed:
+            self._refill_list()
+            self._show_call_result()
+            if self.current is not None and self.current.reference_id in results:
+                self.body.setText(self.current.body())
+
+    def set_result_watching(self, watched: bool, note: str) -> None:
+        """Whether results are looked for (a token is set), or the note saying what is needed."""
+        for shown in self.recent:
+            if shown.call_result is None:
+                shown.watched, shown.result_note = watched, note
+        if self.current is not None:
+            self.body.setText(self.current.body())
+        self._show_call_result()
+
     def _set_actions(self, enabled: bool) -> None:
         for widget in (self.details_toggle, self.copy_curl_button, self.copy_details_button):
             widget.setEnabled(enabled)
@@ -282,6 +364,7 @@ class StatusPanel(QWidget):
         self.ids.setVisible(False)
         self.details.setPlainText("")
         self._set_actions(False)
+        self._show_call_result()
 
     def show_busy(self, to: str, kind: CallKind) -> None:
         self.current = None
@@ -291,6 +374,7 @@ class StatusPanel(QWidget):
         self.body.setVisible(True)
         self.ids.setVisible(False)
         self._set_actions(False)
+        self._show_call_result()
 
     def show_cancelling(self) -> None:
         self.body.setText(
@@ -311,6 +395,7 @@ class StatusPanel(QWidget):
         self.copy_curl_button.setEnabled(result.account is not None)
         # Only an unknown outcome is worth re-sending; the same reference_id makes it safe.
         self.retry_button.setVisible(result.outcome.status == "failed" and result.account is not None)
+        self._show_call_result()
         if remember:
             self._remember(result)
             self._announce(result)
@@ -348,13 +433,19 @@ class StatusPanel(QWidget):
     def _remember(self, result: ShownResult) -> None:
         self.recent.insert(0, result)
         del self.recent[RECENT_LIMIT:]
+        self._refill_list()
+
+    def _refill_list(self) -> None:
+        row = self.recent_list.currentRow()
         self.recent_list.blockSignals(True)
         self.recent_list.clear()
         for shown in self.recent:
             item = QListWidgetItem(shown.list_text())
-            item.setToolTip(shown.headline)
+            item.setToolTip(shown.result_words() or shown.headline)
             item.setIcon(icons.icon("success" if shown.outcome.accepted else "error"))
             self.recent_list.addItem(item)
+        if row >= 0:
+            self.recent_list.setCurrentRow(row)
         self.recent_list.blockSignals(False)
 
     def _show_recent(self, row: int) -> None:

@@ -65,10 +65,18 @@ class ReservingLabel(QLabel):
 
 
 def wrapped_label(
-    text: str = "", *, name: str, tooltip: str, selectable: bool = False, reserve: Sequence[str] = ()
+    text: str = "",
+    *,
+    name: str,
+    tooltip: str,
+    selectable: bool = False,
+    reserve: Sequence[str] = (),
+    whole: bool = False,
 ) -> QLabel:
-    """A word-wrapping label with a name and tooltip; ``reserve``: texts it keeps room for."""
-    label = ReservingLabel(text, reserve) if reserve else QLabel(text)
+    """A word-wrapping label with a name and tooltip; ``reserve``: texts it keeps room for;
+    ``whole``: never squeezed below the height its text needs at its width (a layout short of
+    room squeezes its neighbours instead)."""
+    label = ReservingLabel(text, reserve) if reserve or whole else QLabel(text)
     label.setWordWrap(True)
     label_widget(label, name, tooltip)
     if selectable:

@@ -29,7 +29,8 @@ def fill(history: History, rows: int) -> None:
             "status": status, "confirmed_by_duplicate": 0, "http_status": 200,
             "problem_code": "", "problem_title": "", "unique_id": "", "attempts": 1, "source": "window",
             "caller_id": "", "region": "", "route_group": "", "max_call_duration": None,
-            "sends": 1, "updated": stamp,
+            "sends": 1, "updated": stamp, "result": "", "talk_seconds": None, "agent_answered": None,
+            "matched_by": "", "log_record": "", "recording": "",
         }  # fmt: skip
         values.append(tuple(row[c] for c in COLUMNS))
     db = sqlite3.connect(history.path)

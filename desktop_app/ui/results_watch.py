@@ -1,0 +1,160 @@
+"""Call results in the window: a timer that lets ``call_results.ResultPoller`` look for the active
+profile's accepted calls in the call log, on a worker, and hands what it settles to the window.
+
+Gentle by construction: the poller itself allows one request per 10 seconds (longer after errors),
+one job runs at a time, and nothing is asked while no call of this profile is waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+
+from desktop_app.ui.workers import Task, TaskRunner
+
+if TYPE_CHECKING:
+    from desktop_app.credentials import LogsAccess
+    from desktop_app.history import History
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 2000  # how often the timer looks; the poller decides whether a request is due
+
+
+class ResultsWatcher(QObject):
+    """``use(access_finder, history, profile)`` on every profile change; ``results_arrived(dict)``."""
+
+    results_arrived = Signal(object)  # {reference_id: CallResult}, already stored in history
+    state_changed = Signal()
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        wait_s: float | None = None,
+        min_interval_s: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self.runner = TaskRunner(self, max_threads=1)
+        self.wait_s, self.min_interval_s, self.clock = wait_s, min_interval_s, clock
+        self.access: LogsAccess | None = None
+        self.note = ""  # why no results come (no token, token refused), shown with accepted calls
+        self.profile = ""
+        self._history: History | None = None
+        self._poller: Any = None
+        self._job: Task | None = None
+        self._generation = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+
+    @property
+    def watching(self) -> bool:
+        return self.access is not None
+
+    def use(self, find_access: Callable[[], LogsAccess], history: History, profile: str) -> None:
+        """Look for ``profile``'s results with the access ``find_access`` returns (read on a worker:
+        it may ask the keyring). Without a token, ``note`` says what to do."""
+        self._generation += 1
+        generation = self._generation
+        self.access, self._poller, self._history, self.profile = None, None, history, profile
+        self.note = ""
+        task = self.runner.start("find the API token", lambda _cancel: find_access())
+        task.succeeded.connect(lambda access: self._found(generation, access, None))
+        task.failed.connect(lambda error: self._found(generation, None, error.strip().splitlines()[-1]))
+
+    def _found(self, generation: int, access: LogsAccess | None, error: str | None) -> None:
+        if generation != self._generation:
+            return
+        from desktop_app.credentials import NO_API_TOKEN
+
+        self.access = access
+        if error is not None:
+            reason = error.split(": ", 1)[-1]
+            self.note = NO_API_TOKEN if "API token" in reason else f"Call results are off: {reason}"
+        if access is not None:
+            self.timer.start()
+            QTimer.singleShot(0, self.tick)
+        else:
+            self.timer.stop()
+        self.state_changed.emit()
+
+    def tick(self) -> Task | None:
+        """One poll on the worker unless one is running or nothing is set up."""
+        if self.access is None or self._history is None or self._job is not None:
+            return None
+        access, history, profile, generation = self.access, self._history, self.profile, self._generation
+        task = self.runner.start("call results", lambda _cancel: self._poll(access, history, profile))
+        task.succeeded.connect(lambda answer: self._polled(generation, *answer))
+        task.failed.connect(lambda error: log.warning("looking for call results failed: %s", error))
+        task.finished.connect(self._job_done)
+        self._job = task
+        return task
+
+    def _job_done(self) -> None:
+        self._job = None
+
+    def _poll(self, access: LogsAccess, history: History, profile: str) -> tuple[dict[str, Any], str]:
+        """On the worker: one poller tick over this profile's waiting calls; settled ones are stored.
+        Returns them and what to tell the agent about the token ("" when all is well)."""
+        from desktop_app import call_results
+        from desktop_app.api.logs import LogsClient
+
+        wait_s = self.wait_s if self.wait_s is not None else call_results.DEFAULT_WAIT_S
+        if self._poller is None:
+            options: dict[str, Any] = {"wait_s": wait_s, "clock": self.clock}
+            if self.min_interval_s is not None:
+                options["min_interval_s"] = self.min_interval_s
+            self._poller = call_results.ResultPoller(LogsClient(access.token, access.url), **options)
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        since = now - timedelta(seconds=wait_s + 3600)  # an hour beyond the wait: late "none"s too
+        waiting = [call_results.waiting_from(e) for e in history.waiting_for_results(profile, since)]
+        if not waiting:
+            return {}, ""
+        results = self._poller.tick(waiting, history.claimed_records(since - timedelta(days=1)))
+        for result in results.values():
+            history.set_result(result)
+        error = self._poller.error
+        return results, error.reason if error is not None and error.token else ""
+
+    def _polled(self, generation: int, results: dict[str, Any], note: str) -> None:
+        if generation != self._generation:
+            return
+        if note != self.note:
+            self.note = note
+            self.state_changed.emit()
+        if results:
+            self.results_arrived.emit(results)
+
+    def open_recording(self, filename: str) -> Task | None:
+        """A fresh link to the recording (asked each time: links expire), opened in the browser."""
+        access = self.access
+        if access is None or not filename:
+            return None
+
+        def fetch(_cancel: object) -> str:
+            from desktop_app.api.logs import LogsClient  # httpx: on the worker, not the GUI thread
+
+            client = LogsClient(access.token, access.url)
+            try:
+                return client.recording_link(filename)
+            finally:
+                client.close()
+
+        task = self.runner.start("recording link", fetch)
+        task.succeeded.connect(lambda link: QDesktopServices.openUrl(QUrl(link)))
+        return task
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        self.timer.stop()
+        self._generation += 1
+        self.runner.shutdown(timeout_s)
+        if self._poller is not None:
+            self._poller.client.close()
