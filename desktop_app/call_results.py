@@ -74,6 +74,14 @@ class CallResult:
             entry.recording,
         )
 
+    def short_words(self) -> str:
+        """For a table cell or list: 'Answered · 0:42', 'Missed (agent)', 'No result in the log'."""
+        if self.result == "answered":
+            return f"Answered · {_clock(self.talk_seconds)}" if self.talk_seconds else "Answered"
+        if self.result == "missed":
+            return "Missed (agent)" if self.agent_answered is False else "Missed (customer)"
+        return {"none": "No result in the log", "pending": ""}[self.result]
+
     def words(self) -> str:
         """One line for a person: 'Answered · talked 0:42 · matched by number and time'."""
         if self.result == "pending":
@@ -195,7 +203,9 @@ class ResultPoller:
         now = self.clock()
         if not waiting or now < self._next_at:
             return {}
-        sweep = self._sweep or _Sweep(int(min(c.accepted_at for c in waiting)) - START_SLACK_S, int(now))
+        # Both ends widened by the slack: the log's clock may run seconds ahead of or behind ours.
+        first = int(min(c.accepted_at for c in waiting))
+        sweep = self._sweep or _Sweep(first - START_SLACK_S, int(now) + START_SLACK_S)
         self._sweep = sweep
         self._next_at = now + self.min_interval_s
         self.requests += 1

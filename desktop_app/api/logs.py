@@ -13,13 +13,14 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.api.models import DEFAULT_LOGS_URL
 from desktop_app.api.redaction import register_secret
 from desktop_app.api.urls import validate_api_url
+
+if TYPE_CHECKING:
+    import httpx  # loaded with the first client: showing a stored result needs no HTTP stack
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +284,8 @@ class LogsClient:
     # -- HTTP -------------------------------------------------------------------------------------
 
     def _ask(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+        import httpx
+
         url = self.base_url + path
         try:
             if method == "GET":

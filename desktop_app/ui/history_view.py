@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import numbers
 from desktop_app.api.models import CallKind
+from desktop_app.call_results import CallResult
 from desktop_app.history import History, HistoryEntry
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import label_widget, wrapped_label
@@ -52,7 +53,10 @@ def _local_time(entry: HistoryEntry) -> str:
 class HistoryModel(QAbstractTableModel):
     """The calls shown, a page at a time: the view asks for more (``more_wanted``) as you scroll."""
 
-    HEADERS = ("Time (local)", "Profile", "Mode", "Customer", "Agent", "Outcome", "Problem", "Reference ID")
+    HEADERS = (
+        "Time (local)", "Profile", "Mode", "Customer", "Agent", "Outcome", "Result", "Problem",
+        "Reference ID",
+    )  # fmt: skip
     more_wanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -112,6 +116,7 @@ class HistoryModel(QAbstractTableModel):
             entry.customer,
             entry.agent,
             outcome,
+            CallResult.from_entry(entry).short_words(),
             entry.problem_title or "",
             entry.reference_id,
         )[column]
@@ -124,6 +129,8 @@ class HistoryModel(QAbstractTableModel):
             text = self.cell_text(entry, index.column())
             if role == Qt.ItemDataRole.ToolTipRole and entry.problem_code:
                 return f"{text}\nproblem code: {entry.problem_code}"
+            if role == Qt.ItemDataRole.ToolTipRole and index.column() == 6 and entry.result:
+                return CallResult.from_entry(entry).words()  # with how it was matched
             return text
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 5:
             colors = theme.colors()
@@ -237,7 +244,8 @@ class HistoryView(QWidget):
         metrics = self.table.fontMetrics()
         samples = (
             "2026-12-31 23:59:59 IST", "Acme Sales Ltd", "Anonymous dial", "+91 98765 43210",
-            "a1b2c3d4e5f60718", "Unknown / failed · sent 2×", "Number format not accepted",
+            "a1b2c3d4e5f60718", "Unknown / failed · sent 2×", "Missed (customer)",
+            "Number format not accepted",
         )  # fmt: skip
         for column, sample in enumerate(samples):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)

@@ -133,10 +133,8 @@ class ShownResult:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.when))
         what = "Queued" if self.outcome.accepted else self.headline
         found = self.call_result
-        if found is not None and found.result in ("answered", "missed"):
-            what = found.words().split(" · matched by")[0]
-        elif found is not None and found.result == "none":
-            what = "Queued · no result in the call log"
+        if found is not None and found.known:
+            what = found.short_words()
         return f"{stamp}  {self.outcome.request.to} · {self.outcome.request.kind.label} · {what}"
 
 

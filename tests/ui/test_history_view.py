@@ -28,16 +28,17 @@ def test_table_shows_every_call_newest_first(qtbot, window):
 
     assert model.rowCount() == 3
     first = [model.cell_text(model.entries[0], c) for c in range(len(model.HEADERS))]
-    assert first[1:7] == [
+    assert first[1:8] == [
         "Acme Sales",
         "User dial",
         "+919000000403",
         "a1b2c3d4e5f60718",
         "Refused",
+        "",  # no result: the call was not queued
         "Not authorised",
     ]
     assert model.cell_text(model.entries[1], 2) == "IVR call"
-    assert model.entries[2].reference_id in model.cell_text(model.entries[2], 7)
+    assert model.entries[2].reference_id in model.cell_text(model.entries[2], 8)
 
 
 def test_search_by_number_in_any_format_and_filter_by_outcome(qtbot, window):

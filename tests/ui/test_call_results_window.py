@@ -1,0 +1,59 @@
+"""Call results in the window: after "queued", the result from the call log appears in the result
+panel and Recent results (in place), and in History's Result column; without a token the panel
+says what is needed. Real sandbox, real widgets."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.credentials import NO_API_TOKEN
+from desktop_app.sandbox.server import LOG_AGENT_NO_ANSWER
+from tests.ui.conftest import history_settled, place
+
+CUSTOMER = "+919000000021"  # fictional
+
+
+@pytest.fixture
+def demo_window(make_window):
+    window = make_window(demo=True)
+    window.demo_session.server.config.log_delay_s = 0.0  # the record is there when the poller asks
+    return window
+
+
+def test_a_queued_call_shows_its_result_when_the_call_log_has_it(qtbot, demo_window):
+    window = demo_window
+    window.form.customer.edit.setText(CUSTOMER)
+    assert place(qtbot, window).accepted
+    panel = window.status_panel
+    assert "MyOperator queued the call; the call log shows how it went" in panel.body.text()
+    qtbot.waitUntil(lambda: panel.result_line.text().startswith("Result: Answered"), timeout=15_000)
+    assert "talked 0:42 · matched by" in panel.result_line.text()
+    assert panel.recording_button.isVisible()
+    assert panel.recent_list.item(0).text().endswith("Answered · 0:42")  # updated in place
+
+    window.tabs.setCurrentWidget(window.history_view)
+    history_settled(qtbot, window.history_view)
+    model = window.history_view.model
+    assert model.cell_text(model.entries[0], model.HEADERS.index("Result")) == "Answered · 0:42"
+
+
+def test_a_missed_call_says_who_did_not_answer_and_offers_no_recording(qtbot, demo_window):
+    window = demo_window
+    window.form.customer.edit.setText(LOG_AGENT_NO_ANSWER)
+    place(qtbot, window)
+    panel = window.status_panel
+    qtbot.waitUntil(lambda: "Missed" in panel.result_line.text(), timeout=15_000)
+    assert panel.result_line.text().startswith("Result: Missed: the agent did not answer")
+    assert not panel.recording_button.isVisible()
+
+
+def test_without_an_api_token_the_panel_says_what_is_needed(qtbot, window):
+    """The sandbox profile has no API token: everything works as before, and the panel says why."""
+    window.form.customer.edit.setText(CUSTOMER)
+    qtbot.waitUntil(lambda: window.results.note == NO_API_TOKEN, timeout=10_000)
+    place(qtbot, window)
+    QApplication.processEvents()
+    panel = window.status_panel
+    assert panel.result_line.text() == NO_API_TOKEN
+    assert "cannot see whether it is answered" in panel.body.text()
