@@ -653,6 +653,11 @@ class SandboxServer:
             return list(self._received)
 
     @property
+    def call_requests(self) -> list[ReceivedRequest]:
+        """The requests to the OBD endpoint only (calls), not the logs and users API's."""
+        return [r for r in self.received if r.path.rstrip("/") == API_PATH]
+
+    @property
     def accepted_calls(self) -> list[dict[str, Any]]:
         """The bodies of accepted calls, oldest first (a snapshot)."""
         with self._lock:

@@ -238,7 +238,7 @@ class CallForm(QWidget):
             "Enter places the call.",
         )
         self.agent_user_id = QLineEdit()
-        self.agent_user_id.setPlaceholderText("the agent's MyOperator User ID, e.g. 5f3c9a1b2c3d4e5f")
+        self.agent_user_id.setPlaceholderText("type a name to pick the agent, or a User ID")
         label_widget(
             self.agent_user_id,
             "Agent User ID",
@@ -249,6 +249,11 @@ class CallForm(QWidget):
             "the agent's phone, e.g. +91 98765 00000",
             "The agent's own phone number: it rings first, then the customer is dialled",
         )
+        self.agent_who = wrapped_label(name="Agent", tooltip="Whose User ID this is (the company's users)")
+        self.agent_who.setTextFormat(Qt.TextFormat.PlainText)
+        self.agents: list = []  # api.logs.Agent, when the profile's API token lists them
+        self.agents_note = ""  # what is needed to pick agents by name (e.g. the API token)
+        self.agent_user_id.textChanged.connect(self._show_who)
         self.field_error = wrapped_label(name="Form problem", tooltip="What must be fixed before calling")
 
         self.form = QFormLayout()
@@ -256,6 +261,7 @@ class CallForm(QWidget):
         self.form.addRow(self._row_label("Customer &number", self.customer.edit), self.customer.edit)
         self.form.addRow("", self.customer.status)
         self.form.addRow(self._row_label("Agent &User ID", self.agent_user_id), self.agent_user_id)
+        self.form.addRow("", self.agent_who)
         self.form.addRow(self._row_label("&Agent number", self.agent_number.edit), self.agent_number.edit)
         self.form.addRow("", self.agent_number.status)
 
@@ -367,12 +373,41 @@ class CallForm(QWidget):
         self.mode_buttons[kind].setChecked(True)
         self.mode_hint.setText(MODE_HINTS[kind])
         self._set_row_visible(self.agent_user_id, kind is CallKind.USER)
+        self._set_row_visible(self.agent_who, kind is CallKind.USER)
         self._set_row_visible(self.agent_number.edit, kind is CallKind.ANONYMOUS)
         self._set_row_visible(self.agent_number.status, kind is CallKind.ANONYMOUS)
         self.revalidate()
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         self.form.setRowVisible(field, visible)
+
+    def set_agents(self, agents: list, note: str = "") -> None:
+        """The company's users for the picker (typing a name lists them), or why there are none."""
+        from desktop_app.ui.agent_picker import AgentCompleter
+
+        completer = self.agent_user_id.completer()
+        if not isinstance(completer, AgentCompleter):
+            completer = AgentCompleter(self.agent_user_id)
+        completer.set_agents(agents)
+        self.agents, self.agents_note = list(agents), note
+        self._show_who(self.agent_user_id.text())
+
+    def _show_who(self, text: str) -> None:
+        if not self.agents:
+            self.agent_who.setText(self.agents_note)
+            return
+        from desktop_app.ui.agent_picker import who
+
+        name = who(self.agents, text)
+        if name:
+            shown = f"✓ {name}"
+        elif re.fullmatch(r"[0-9a-fA-F]+", text.strip()):
+            shown = "Not one of this company's users: check the User ID, or type a name to pick one."
+        elif text.strip():
+            shown = "Pick the agent from the list (↓, then Enter)."
+        else:
+            shown = f"Type a name, extension or number to pick one of {len(self.agents)} users."
+        self.agent_who.setText(shown)
 
     def set_profile_defaults(
         self, *, region: str, user_id: str, caller_id: str = "", routing_region: str = "", group: str = ""

@@ -79,6 +79,7 @@ def _default_client(resolved: Resolved) -> ObdClient:
 
 
 UNLOCKING_KEYRING = "Unlocking keyring…"
+AGENTS_REFRESH_MS = 10 * 60 * 1000  # the company's users change rarely: re-read every 10 minutes
 AFTER_PAINT_LATEST_MS = 250  # a window started hidden (tray) never paints: start its work anyway
 
 
@@ -324,9 +325,11 @@ class MainWindow(QMainWindow):
 
         self.results = ResultsWatcher(self)
         self.results.results_arrived.connect(self._results_arrived)
-        self.results.state_changed.connect(
-            lambda: self.status_panel.set_result_watching(self.results.watching, self.results.note)
-        )
+        self.results.state_changed.connect(self._logs_access_changed)
+        self._agents: dict[str, list] = {}  # profile → its users (api.logs.Agent), this session
+        self._agents_timer = QTimer(self)
+        self._agents_timer.setInterval(AGENTS_REFRESH_MS)
+        self._agents_timer.timeout.connect(self.refresh_agents)
         self.status_panel.recording_requested.connect(self.results.open_recording)
         if self.resolved is not None:
             self._watch_results(self.resolved)
@@ -349,6 +352,43 @@ class MainWindow(QMainWindow):
             env, store, secrets = self.env, self.store, self.secrets
             find = lambda: resolve_logs_access(profile, env=env, store=store, secrets=secrets)  # noqa: E731
         self.results.use(find, self.history_for(resolved), name)
+
+    def _logs_access_changed(self) -> None:
+        self.status_panel.set_result_watching(self.results.watching, self.results.note)
+        profile = self.results.profile
+        if self.results.access is None:
+            self._agents_timer.stop()
+            self.form.set_agents([], self.results.note)
+        elif profile in self._agents:
+            self.form.set_agents(self._agents[profile])
+        else:
+            self.refresh_agents()
+
+    def refresh_agents(self) -> Task | None:
+        """Read the company's users (for the agent picker) on a worker, with the profile's API token."""
+        access, profile = self.results.access, self.results.profile
+        if access is None:
+            return None
+        self._agents_timer.start()  # and again every few minutes while this profile is in use
+
+        def read(_cancel: threading.Event) -> list:
+            from desktop_app.api.logs import LogsClient
+
+            client = LogsClient(access.token, access.url)
+            try:
+                return client.users()
+            finally:
+                client.close()
+
+        task = self.runner.start("read the company's users", read)
+        task.succeeded.connect(lambda agents: self._agents_read(profile, agents))
+        task.failed.connect(lambda error: log.warning("could not read the company's users: %s", error))
+        return task
+
+    def _agents_read(self, profile: str, agents: list) -> None:
+        self._agents[profile] = agents
+        if self.results.profile == profile:
+            self.form.set_agents(agents)
 
     def _results_arrived(self, results: dict) -> None:
         self.status_panel.update_call_results(results)
@@ -393,6 +433,7 @@ class MainWindow(QMainWindow):
             self._action(call_menu, kind.label, MODE_SHORTCUTS[kind], lambda k=kind: self.set_mode(k), None)
         self._action(call_menu, "Go to customer &number", "Ctrl+L", self.focus_number, None)
         self._action(call_menu, "Switch p&rofile", "Ctrl+P", self.focus_profiles, None)
+        self._action(call_menu, "Refresh the &agents list", None, self.refresh_agents, None)
 
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Dial", "Ctrl+D", lambda: self.tabs.setCurrentIndex(0), "call")
@@ -653,7 +694,10 @@ class MainWindow(QMainWindow):
 
         on_demo = current == DEMO_PROFILE_NAME and self.resolved is not None
         demo_profile = self.resolved.profile if on_demo and self.resolved is not None else None
-        dialog = ProfilesDialog(self.store, self.secrets, self, select=current, demo_profile=demo_profile)
+        agents = self._agents if self.built else {}
+        dialog = ProfilesDialog(
+            self.store, self.secrets, self, select=current, demo_profile=demo_profile, agents=agents
+        )
         # While on the demo, a profile saved in the dialog is listed, but the demo stays chosen.
         dialog.profiles_changed.connect(lambda name: self.reload_profiles(current if on_demo else name))
         self.profiles_dialog = dialog  # reachable by tests and the launcher

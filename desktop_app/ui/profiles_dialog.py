@@ -107,10 +107,12 @@ class ProfilesDialog(QDialog):
         *,
         select: str | None = None,
         demo_profile: Profile | None = None,
+        agents: dict[str, list] | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.secrets = secrets
+        self.agents = agents or {}  # profile → its users (api.logs.Agent) as the window read them
         self.demo_profile = demo_profile  # listed while the demo runs, to look at, never to change
         self.showing_demo = False
         self.editing: str | None = None  # name of the profile in the form; None = new
@@ -430,6 +432,7 @@ class ProfilesDialog(QDialog):
         self.company_id.setText(profile.company_id)
         self.public_ivr_id.setText(profile.public_ivr_id)
         self.user_id.setText(profile.user_id)
+        self._offer_agents(profile.name)
         index = self.default_region.findData(profile.default_region or "IN")
         self.default_region.setCurrentIndex(max(index, 0))
         self.caller_id.setText(profile.caller_id)
@@ -447,6 +450,16 @@ class ProfilesDialog(QDialog):
         self.api_token.clear()
         self.error.setText("")
         self._original = profile
+
+    def _offer_agents(self, name: str) -> None:
+        """The same picker as the Dial form, when the window has this profile's users."""
+        agents = self.agents.get(name)
+        if not agents:
+            self.user_id.setCompleter(None)
+            return
+        from desktop_app.ui.agent_picker import AgentCompleter
+
+        AgentCompleter(self.user_id).set_agents(agents)
 
     def form_profile(self) -> Profile:
         base = getattr(self, "_original", Profile(name=""))

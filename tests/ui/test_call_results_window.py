@@ -5,6 +5,7 @@ says what is needed. Real sandbox, real widgets."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.credentials import NO_API_TOKEN
@@ -57,3 +58,27 @@ def test_without_an_api_token_the_panel_says_what_is_needed(qtbot, window):
     panel = window.status_panel
     assert panel.result_line.text() == NO_API_TOKEN
     assert "cannot see whether it is answered" in panel.body.text()
+
+
+def test_the_agent_is_picked_by_name_and_a_typed_id_says_whose_it_is(qtbot, demo_window):
+    window = demo_window
+    form = window.form
+    qtbot.waitUntil(lambda: len(form.agents) == 3, timeout=10_000)  # read with the demo's API token
+    assert form.agent_who.text() == "✓ Asha (demo agent) · ext 11"  # the profile's User ID, by name
+    form.agent_user_id.clear()
+    form.agent_user_id.setFocus()
+    qtbot.keyClicks(form.agent_user_id, "ravi")
+    popup = form.agent_user_id.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    assert popup.model().data(popup.model().index(0, 0)) == "Ravi (demo agent) · ext 12 · 9000000012 · Agent"
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: form.agent_user_id.text() == "b2c3d4e5f6071829")
+    assert form.agent_who.text() == "✓ Ravi (demo agent) · ext 12"
+    form.agent_user_id.setText("ffffffffffffffff")  # typed by hand: still works, and is questioned
+    assert form.agent_who.text().startswith("Not one of this company's users")
+    assert "User ID" not in (form.problem or "")  # not refused: the list may be out of date
+
+
+def test_without_a_token_the_user_id_field_says_how_to_pick_by_name(qtbot, window):
+    qtbot.waitUntil(lambda: window.form.agent_who.text() == NO_API_TOKEN, timeout=10_000)

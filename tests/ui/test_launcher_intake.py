@@ -216,7 +216,7 @@ def test_run_gui_with_the_launcher_takes_a_link_from_a_second_process(
         dialogs = open_dialogs(windows[0]) if windows else []
         if dialogs:
             seen["number"] = dialogs[0].number_label.text()
-            seen["calls"] = len(windows[0].demo_session.server.received)
+            seen["calls"] = len(windows[0].demo_session.server.call_requests)
             QApplication.quit()
         else:
             QTimer.singleShot(50, poll)
