@@ -93,3 +93,18 @@ def test_a_refused_token_and_unknown_or_unqueued_calls_are_explained(capsys, log
     refused = strict_json.loads(out)["reference_id"]
     code, _, err = run(capsys, "result", refused)
     assert code == 2 and "was not queued" in err
+
+
+def test_the_token_is_in_no_file_and_no_output(capsys, logs_env, isolated_data_dir):
+    """It travels in the query string of GETs, so every log line that quotes a URL must mask it."""
+    from desktop_app.logging_setup import shutdown_logging
+
+    token = logs_env.config.logs_token
+    reference = call(capsys, CUSTOMER)
+    outputs = [run(capsys, "--json", "agents"), run(capsys, "result", reference), run(capsys, "agents")]
+    outputs.append(run(capsys, "history", "--export", str(isolated_data_dir / "export.csv")))
+    shutdown_logging()  # flush the log file
+    assert any("/user?" in path.read_text() for path in isolated_data_dir.rglob("*.log"))  # URLs are logged
+    assert all(token not in out + err for _code, out, err in outputs)
+    leaked = [p for p in isolated_data_dir.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+    assert leaked == []

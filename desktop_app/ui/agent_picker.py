@@ -58,6 +58,10 @@ class AgentCompleter(QCompleter):
         model = self.model()
         assert isinstance(model, QStringListModel)
         model.setStringList(list(self._by_text))
+        # As wide as its longest entry (not just the field), so names and extensions are never cut.
+        metrics = self.popup().fontMetrics()
+        widest = max((metrics.horizontalAdvance(text) for text in self._by_text), default=0)
+        self.popup().setMinimumWidth(min(widest + 40, 720))
 
     def _chosen(self, text: str) -> None:
         user_id = self._by_text.get(text)
