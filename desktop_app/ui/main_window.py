@@ -592,8 +592,8 @@ class MainWindow(QMainWindow):
             return
         self._painted = True
         waiting, self._after_paint = self._after_paint, []
-        for work in waiting:
-            work()
+        for work in waiting:  # each in its own turn of the event loop: input and repaints in between
+            QTimer.singleShot(0, self, work)
 
     def _show_data_of(self, resolved: Resolved | None) -> None:
         """History and Campaigns show the demo's own data while on the demo, the real data otherwise."""
