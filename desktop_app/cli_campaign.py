@@ -308,10 +308,16 @@ def _counts_text(counts: dict[str, Any]) -> str:
 
 
 def _result_counts(summary: Any) -> str:
-    return (
+    counts = (
         f"Accepted {summary.accepted}, rejected {summary.rejected}, failed {summary.failed}, "
         f"still to call {summary.pending}."
     )
+    if summary.answered or summary.missed or summary.no_result:
+        counts += (
+            f" From the call log: answered {summary.answered}, missed {summary.missed}, "
+            f"no result {summary.no_result}."
+        )
+    return counts
 
 
 def _start_text(settings: Any) -> str:

@@ -17,7 +17,7 @@ from tests.campaign_helpers import assert_exactly_once, numbers
 from tests.strict_json import loads as _strict
 
 SUMMARY_KEYS = ["id", "rows", "valid", "invalid", "duplicates", "excluded", "accepted", "rejected"]
-SUMMARY_KEYS += ["failed", "pending"]
+SUMMARY_KEYS += ["failed", "pending", "results"]
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -48,6 +48,7 @@ def test_run_ends_with_one_json_summary_and_exit_0(sandbox, sandbox_env, tmp_pat
         "rejected": 0,
         "failed": 0,
         "pending": 0,
+        "results": {"answered": 0, "missed": 0, "none": 0},  # from the call log, with the API token
     }
     assert len(sandbox.accepted_calls) == 3
 

@@ -85,6 +85,17 @@ CREATE TABLE IF NOT EXISTS rows (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rows_by_state ON rows(state, id);
+-- What the call log says about accepted rows (call_results), by reference_id. A table of its own:
+-- journals made before it get it when opened, and a row's own record never changes for it.
+CREATE TABLE IF NOT EXISTS results (
+    reference_id TEXT PRIMARY KEY,
+    result TEXT NOT NULL,
+    talk_seconds INTEGER,
+    agent_answered INTEGER,
+    matched_by TEXT NOT NULL DEFAULT '',
+    log_record TEXT NOT NULL DEFAULT '',
+    recording TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS rejected (
     line INTEGER NOT NULL,
     raw TEXT NOT NULL,
@@ -199,6 +210,11 @@ class Summary:
     status_reason: dict[str, Any] | None = None
     created_at: str = ""
     source: str = ""
+    # From the call log (with the profile's API token): accepted rows answered, missed, or with no
+    # record after the wait; the rest of the accepted rows are still waiting for a result.
+    answered: int = 0
+    missed: int = 0
+    no_result: int = 0
 
     @property
     def complete(self) -> bool:
@@ -209,7 +225,9 @@ class Summary:
         """The CLI's summary object: exactly the fields the spec names."""
         keys = ("id", "rows", "valid", "invalid", "duplicates", "excluded")
         keys += ("accepted", "rejected", "failed", "pending")
-        return {k: getattr(self, k) for k in keys}
+        data: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        data["results"] = {"answered": self.answered, "missed": self.missed, "none": self.no_result}
+        return data
 
 
 class Journal:
@@ -521,7 +539,44 @@ class Journal:
             status_reason=self.status_reason,
             created_at=self._meta("created_at", ""),
             source=settings.source,
+            **self.result_counts(),
         )
+
+    # -- call results (call_results) --------------------------------------------------------------
+
+    def result_counts(self) -> dict[str, int]:
+        counts = dict(self._db.execute("SELECT result, COUNT(*) FROM results GROUP BY result").fetchall())
+        return {"answered": counts.get("answered", 0), "missed": counts.get("missed", 0),
+                "no_result": counts.get("none", 0)}  # fmt: skip
+
+    def waiting_for_results(self) -> list[tuple[str, str, str]]:
+        """Accepted rows without a result: (reference_id, number, sent_at), oldest first."""
+        sql = (
+            "SELECT rows.reference_id, number, COALESCE(sent_at, updated_at) FROM rows"
+            " LEFT JOIN results ON results.reference_id = rows.reference_id"
+            " WHERE state = ? AND results.reference_id IS NULL ORDER BY rows.id"
+        )
+        return [tuple(r) for r in self._db.execute(sql, (ACCEPTED,))]  # type: ignore[misc]
+
+    def set_result(self, result: Any) -> None:
+        """Store a settled ``call_results.CallResult`` for one of this campaign's rows."""
+        if not result.known:
+            return
+        answered = None if result.agent_answered is None else int(result.agent_answered)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (result.reference_id, result.result, result.talk_seconds, answered, result.matched_by,
+                 result.record_id, result.recording),
+            )  # fmt: skip
+
+    def claimed_records(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT log_record FROM results WHERE log_record != ''")}
+
+    def result_of(self, reference_id: str) -> str:
+        found = self._db.execute("SELECT result FROM results WHERE reference_id = ?", (reference_id,))
+        row = found.fetchone()
+        return row[0] if row else ""
 
     def rows(
         self, state: str | None = None, search: str = "", offset: int = 0, limit: int = 1000

@@ -1004,7 +1004,7 @@ class CampaignsView(QWidget):
             f"In doubt {states.get(jr.IN_DOUBT, 0)} · Retrying {states.get(jr.RETRY, 0)} · "
             f"Pending {states.get(jr.PENDING, 0) + states.get(jr.SENDING, 0)}"
             f"  (left out at import: {summary.invalid} invalid, {summary.duplicates} duplicates, "
-            f"{summary.excluded} do-not-call)"
+            f"{summary.excluded} do-not-call)" + results_text(summary)
         )
         words = STATUS_WORDS.get(summary.status, summary.status)
         reason = summary.status_reason or {}
@@ -1083,6 +1083,19 @@ class CampaignsView(QWidget):
             if summary.id == self.current_id:
                 item.setSelected(True)
 
+    def results_changed(self) -> None:
+        """New call results were stored: show the open campaign's counts again (read on a worker)."""
+        campaign_id, directory = self.current_id, self.campaigns_dir()
+        if campaign_id is None or self.running:
+            return  # a running campaign's progress reports bring the counts
+
+        def read(_cancel: object) -> Summary:
+            with Journal.open(campaign_id, directory) as journal:
+                return journal.summary()
+
+        task = self.tasks.start("campaign-summary", read)
+        task.succeeded.connect(lambda summary: summary.id == self.current_id and self._show_summary(summary))
+
     def _update_sidebar(self, summary: Summary) -> None:
         """The running campaign's entry follows its progress (from the summary in hand, no query)."""
         for index in range(self.campaign_list.count()):
@@ -1156,6 +1169,17 @@ def _problem_title(code: str | None) -> str:
 
     known = PROBLEMS.get(code)
     return known.title if known is not None else code
+
+
+def results_text(summary: Summary) -> str:
+    """What the call log says about the accepted rows, once it has said anything (API token)."""
+    if not (summary.answered or summary.missed or summary.no_result):
+        return ""
+    waiting = summary.accepted - summary.answered - summary.missed - summary.no_result
+    return (
+        f"\nFrom the call log: answered {summary.answered} · missed {summary.missed} · "
+        f"no result {summary.no_result}" + (f" · waiting {waiting}" if waiting > 0 else "")
+    )
 
 
 def sidebar_text(summary: Summary) -> str:

@@ -351,7 +351,9 @@ class MainWindow(QMainWindow):
             profile = None if name == ENVIRONMENT_ENTRY else name
             env, store, secrets = self.env, self.store, self.secrets
             find = lambda: resolve_logs_access(profile, env=env, store=store, secrets=secrets)  # noqa: E731
-        self.results.use(find, self.history_for(resolved), name)
+        campaigns_dir = self.demo_session.campaigns_dir if name == DEMO_PROFILE_NAME and demo else None
+        unsaved = name in (DEMO_PROFILE_NAME, ENVIRONMENT_ENTRY)
+        self.results.use(find, self.history_for(resolved), name, campaigns_dir, unsaved_profile=unsaved)
 
     def _logs_access_changed(self) -> None:
         self.status_panel.set_result_watching(self.results.watching, self.results.note)
@@ -393,6 +395,9 @@ class MainWindow(QMainWindow):
     def _results_arrived(self, results: dict) -> None:
         self.status_panel.update_call_results(results)
         self.history_view.refresh()
+        if self._campaigns_view is not None:
+            self._campaigns_view.results_changed()
+            self._campaigns_view.refresh_campaigns()
 
     @property
     def status_panel(self) -> StatusPanel:

@@ -1,5 +1,6 @@
 """Call results in the window: a timer that lets ``call_results.ResultPoller`` look for the active
-profile's accepted calls in the call log, on a worker, and hands what it settles to the window.
+profile's accepted calls (from the Dial tab and its recent campaigns) in the call log, on a worker,
+and hands what it settles to the window.
 
 Gentle by construction: the poller itself allows one request per 10 seconds (longer after errors),
 one job runs at a time, and nothing is asked while no call of this profile is waiting.
@@ -11,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
@@ -48,6 +50,7 @@ class ResultsWatcher(QObject):
         self.note = ""  # why no results come (no token, token refused), shown with accepted calls
         self.profile = ""
         self._history: History | None = None
+        self._campaigns_dir: Path | None = None
         self._poller: Any = None
         self._job: Task | None = None
         self._generation = 0
@@ -59,12 +62,24 @@ class ResultsWatcher(QObject):
     def watching(self) -> bool:
         return self.access is not None
 
-    def use(self, find_access: Callable[[], LogsAccess], history: History, profile: str) -> None:
-        """Look for ``profile``'s results with the access ``find_access`` returns (read on a worker:
-        it may ask the keyring). Without a token, ``note`` says what to do."""
+    def use(
+        self,
+        find_access: Callable[[], LogsAccess],
+        history: History,
+        profile: str,
+        campaigns_dir: Path | None = None,
+        *,
+        unsaved_profile: bool = False,
+    ) -> None:
+        """Look for ``profile``'s results (its calls in ``history`` and its campaigns in
+        ``campaigns_dir``, None = the usual folder) with the access ``find_access`` returns (read on
+        a worker: it may ask the keyring). Without a token, ``note`` says what to do.
+        ``unsaved_profile`` (the demo, the environment): its campaigns are stored with no profile name."""
         self._generation += 1
         generation = self._generation
         self.access, self._poller, self._history, self.profile = None, None, history, profile
+        self._campaigns_dir = campaigns_dir
+        self._campaign_profiles = {profile, ""} if unsaved_profile else {profile}
         self.note = ""
         task = self.runner.start("find the API token", lambda _cancel: find_access())
         task.succeeded.connect(lambda access: self._found(generation, access, None))
@@ -91,7 +106,10 @@ class ResultsWatcher(QObject):
         if self.access is None or self._history is None or self._job is not None:
             return None
         access, history, profile, generation = self.access, self._history, self.profile, self._generation
-        task = self.runner.start("call results", lambda _cancel: self._poll(access, history, profile))
+        campaigns = (self._campaigns_dir, self._campaign_profiles)
+        task = self.runner.start(
+            "call results", lambda _cancel: self._poll(access, history, profile, campaigns)
+        )
         task.succeeded.connect(lambda answer: self._polled(generation, *answer))
         task.failed.connect(lambda error: log.warning("looking for call results failed: %s", error))
         task.finished.connect(self._job_done)
@@ -101,7 +119,9 @@ class ResultsWatcher(QObject):
     def _job_done(self) -> None:
         self._job = None
 
-    def _poll(self, access: LogsAccess, history: History, profile: str) -> tuple[dict[str, Any], str]:
+    def _poll(
+        self, access: LogsAccess, history: History, profile: str, campaigns: tuple[Path | None, set[str]]
+    ) -> tuple[dict[str, Any], str]:
         """On the worker: one poller tick over this profile's waiting calls; settled ones are stored.
         Returns them and what to tell the agent about the token ("" when all is well)."""
         from desktop_app import call_results
@@ -116,11 +136,14 @@ class ResultsWatcher(QObject):
         now = datetime.fromtimestamp(self.clock(), timezone.utc)
         since = now - timedelta(seconds=wait_s + 3600)  # an hour beyond the wait: late "none"s too
         waiting = [call_results.waiting_from(e) for e in history.waiting_for_results(profile, since)]
+        claimed = history.claimed_records(since - timedelta(days=1))
+        directory, campaign_profiles = campaigns
+        in_campaigns, owners = campaign_calls(campaign_profiles, directory, since, claimed)
+        waiting += in_campaigns
         if not waiting:
             return {}, ""
-        results = self._poller.tick(waiting, history.claimed_records(since - timedelta(days=1)))
-        for result in results.values():
-            history.set_result(result)
+        results = self._poller.tick(waiting, claimed)
+        store_results(results, history, owners, directory)
         error = self._poller.error
         return results, error.reason if error is not None and error.token else ""
 
@@ -158,3 +181,46 @@ class ResultsWatcher(QObject):
         self.runner.shutdown(timeout_s)
         if self._poller is not None:
             self._poller.client.close()
+
+
+def campaign_calls(
+    profiles: set[str], directory: Path | None, since: datetime, claimed: set[str]
+) -> tuple[list[Any], dict[str, str]]:
+    """Accepted rows without a result in the campaigns of ``profiles`` made since ``since`` (their ids
+    start with the creation time), as waiting calls; and which campaign owns each. Adds their claims."""
+    from desktop_app.call_results import WaitingCall
+    from desktop_app.campaigns import journal as jr
+
+    waiting: list[Any] = []
+    owners: dict[str, str] = {}
+    oldest = since.strftime("%Y%m%d-%H%M%S")
+    for campaign_id in jr.list_ids(directory):
+        if campaign_id[:15] < oldest:
+            continue
+        try:
+            with jr.Journal.open(campaign_id, directory) as journal:
+                if journal.settings.profile not in profiles:
+                    continue
+                claimed |= journal.claimed_records()
+                for reference_id, number, sent_at in journal.waiting_for_results():
+                    sent = datetime.strptime(sent_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+                    waiting.append(WaitingCall(reference_id, number, "ivr", "", sent.timestamp()))
+                    owners[reference_id] = campaign_id
+        except (jr.JournalError, ValueError):  # damaged, in use, an odd stamp: try again next time
+            continue
+    return waiting, owners
+
+
+def store_results(
+    results: dict[str, Any], history: History, owners: dict[str, str], directory: Path | None
+) -> None:
+    """Each settled result into the campaign journal that owns its row, else into history."""
+    from desktop_app.campaigns import journal as jr
+
+    for reference_id, result in results.items():
+        campaign_id = owners.get(reference_id)
+        if campaign_id is None:
+            history.set_result(result)
+            continue
+        with jr.Journal.open(campaign_id, directory) as journal:
+            journal.set_result(result)

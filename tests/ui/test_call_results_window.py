@@ -82,3 +82,23 @@ def test_the_agent_is_picked_by_name_and_a_typed_id_says_whose_it_is(qtbot, demo
 
 def test_without_a_token_the_user_id_field_says_how_to_pick_by_name(qtbot, window):
     qtbot.waitUntil(lambda: window.form.agent_who.text() == NO_API_TOKEN, timeout=10_000)
+
+
+def test_a_campaigns_calls_get_results_in_its_counts_and_its_summary(qtbot, demo_window):
+    from desktop_app.campaigns import journal as jr
+
+    window = demo_window
+    window.demo_session.server.config.demo_triggers_enabled = True
+    view = window.campaigns_view
+    view.paste.setPlainText(f"+919000000031\n+919000000032\n{LOG_AGENT_NO_ANSWER}\n")
+    view.paste_button.click()
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+    view.new_settings.rate.setValue(0)
+    view.new_settings.window.setText("any")
+    with qtbot.waitSignal(view.run_finished, timeout=30_000):
+        view.create_campaign(True)
+    qtbot.waitUntil(lambda: "From the call log: answered 2 · missed 1" in view.counts.text(), timeout=20_000)
+    with jr.Journal.open(view.current_id, window.active_campaigns_dir()) as journal:
+        summary = journal.summary()
+    assert summary.to_json()["results"] == {"answered": 2, "missed": 1, "none": 0}
+    assert window.history.entries() == []  # campaign calls stay in their journal
