@@ -185,12 +185,14 @@ class RowView:
     unique_id: str | None
     sent_at: str | None
     updated_at: str
+    result: str = ""  # from the call log: answered / missed / none ("" = not known)
 
 
 ROW_COLUMNS = (
     "id, line, number, label, state, attempts, reference_id, problem_code, problem, unique_id, "
-    "sent_at, updated_at"
+    "sent_at, updated_at, COALESCE(result, '')"
 )
+ROWS_WITH_RESULTS = "rows LEFT JOIN results USING (reference_id)"
 
 
 @dataclass
@@ -582,7 +584,7 @@ class Journal:
         self, state: str | None = None, search: str = "", offset: int = 0, limit: int = 1000
     ) -> list[RowView]:
         where, args = _row_filter(state, search)
-        sql = f"SELECT {ROW_COLUMNS} FROM rows{where} ORDER BY id LIMIT ? OFFSET ?"
+        sql = f"SELECT {ROW_COLUMNS} FROM {ROWS_WITH_RESULTS}{where} ORDER BY id LIMIT ? OFFSET ?"
         return [RowView(*r) for r in self._db.execute(sql, [*args, limit, offset])]
 
     def count_rows(self, state: str | None = None, search: str = "") -> int:
@@ -599,7 +601,9 @@ class Journal:
         marks = ",".join("?" * len(ids))
         found = {
             r[0]: RowView(*r)
-            for r in self._db.execute(f"SELECT {ROW_COLUMNS} FROM rows WHERE id IN ({marks})", ids)
+            for r in self._db.execute(
+                f"SELECT {ROW_COLUMNS} FROM {ROWS_WITH_RESULTS} WHERE id IN ({marks})", ids
+            )
         }
         return [found[i] for i in ids if i in found]
 
@@ -625,6 +629,7 @@ class Journal:
             "problem",
             "sent_at",
             "updated_at",
+            "result",
         )
         count = 0
         with storage.private_open(path, "w", encoding="utf-8-sig", newline="") as out:
@@ -632,13 +637,13 @@ class Journal:
             writer.writerow(columns)
             query = (
                 "SELECT line, number, label, state, attempts, reference_id, unique_id, problem_code, "
-                "problem, sent_at, updated_at FROM rows ORDER BY id"
+                f"problem, sent_at, updated_at, COALESCE(result, '') FROM {ROWS_WITH_RESULTS} ORDER BY id"
             )
             for row in self._db.execute(query):
                 writer.writerow([csv_cell(v) for v in row])
                 count += 1
             for r in self.rejected_rows():
-                cells = (r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", "")
+                cells = (r.line, r.raw, r.label, r.kind, 0, "", "", r.kind, r.reason, "", "", "")
                 writer.writerow([csv_cell(v) for v in cells])
                 count += 1
         return count

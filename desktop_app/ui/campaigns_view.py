@@ -95,6 +95,8 @@ STATE_WORDS = {
     jr.REJECTED: "Rejected",
     jr.FAILED: "Failed",
 }
+# A row's result from the call log (the words History uses, without the talk time).
+RESULT_WORDS = {"answered": "Answered", "missed": "Missed", "none": "No result in the log", "": ""}
 STATUS_WORDS = {
     jr.READY: "Ready to start",
     jr.RUNNING: "Calling…",
@@ -218,6 +220,7 @@ class CampaignRowsModel(QAbstractTableModel):
         "Number",
         "Label",
         "State",
+        "Result",
         "Attempts",
         "Problem",
         "Reference ID",
@@ -344,6 +347,7 @@ class CampaignRowsModel(QAbstractTableModel):
             row.number,
             row.label,
             STATE_WORDS.get(row.state, row.state),
+            RESULT_WORDS.get(row.result, row.result),
             row.attempts,
             _problem_title(row.problem_code),
             row.reference_id,
@@ -1095,6 +1099,7 @@ class CampaignsView(QWidget):
 
         task = self.tasks.start("campaign-summary", read)
         task.succeeded.connect(lambda summary: summary.id == self.current_id and self._show_summary(summary))
+        self.rows_model.refresh_rows()  # the Result column of the rows in view
 
     def _update_sidebar(self, summary: Summary) -> None:
         """The running campaign's entry follows its progress (from the summary in hand, no query)."""

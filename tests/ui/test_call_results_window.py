@@ -5,7 +5,8 @@ says what is needed. Real sandbox, real widgets."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.credentials import NO_API_TOKEN
@@ -102,3 +103,51 @@ def test_a_campaigns_calls_get_results_in_its_counts_and_its_summary(qtbot, demo
         summary = journal.summary()
     assert summary.to_json()["results"] == {"answered": 2, "missed": 1, "none": 0}
     assert window.history.entries() == []  # campaign calls stay in their journal
+
+
+class LinkCatcher(QObject):
+    """Qt's own hook for opening URLs (QDesktopServices.setUrlHandler): the link OpDial would open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+def test_open_recording_asks_for_a_fresh_link_each_time_and_opens_it(qtbot, demo_window):
+    window = demo_window
+    catcher = LinkCatcher()
+    QDesktopServices.setUrlHandler("http", catcher, "open")
+    try:
+        window.form.customer.edit.setText(CUSTOMER)
+        place(qtbot, window)
+        panel = window.status_panel
+        qtbot.waitUntil(panel.recording_button.isVisible, timeout=15_000)
+        panel.recording_button.click()
+        qtbot.waitUntil(lambda: len(catcher.opened) == 1, timeout=10_000)
+        panel.recording_button.click()
+        qtbot.waitUntil(lambda: len(catcher.opened) == 2, timeout=10_000)
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    server = window.demo_session.server
+    assert all(link.startswith(f"{server.logs_url}/recordings/") for link in catcher.opened)
+    assert catcher.opened[0] != catcher.opened[1]  # links expire: a new one each time
+    assert server.config.logs_token not in " ".join(catcher.opened)
+
+
+def test_campaign_rows_show_their_result(qtbot, demo_window):
+    window = demo_window
+    view = window.campaigns_view
+    view.paste.setPlainText(f"+919000000041\n{LOG_AGENT_NO_ANSWER}\n")
+    view.paste_button.click()
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+    view.new_settings.rate.setValue(0)
+    view.new_settings.window.setText("any")
+    with qtbot.waitSignal(view.run_finished, timeout=30_000):
+        view.create_campaign(True)
+    column = view.rows_model.COLUMNS.index("Result")
+    results = lambda: {view.rows_model.index(r, column).data() for r in range(view.rows_model.rowCount())}  # noqa: E731
+    qtbot.waitUntil(lambda: results() == {"Answered", "Missed"}, timeout=20_000)
