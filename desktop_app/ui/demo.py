@@ -107,10 +107,12 @@ def trigger_text(trigger: DemoTrigger) -> str:
 
 
 def try_these() -> list[tuple[str, str]]:
-    """(number, description) for every demo trigger, for the "try these" hint."""
-    from desktop_app.sandbox.server import DEMO_TRIGGERS
+    """(number, description) for every demo trigger, for the "try these" hint: the errors, then the
+    numbers whose call shows a particular result from the call log."""
+    from desktop_app.sandbox.server import DEMO_TRIGGERS, LOG_TRIGGERS
 
-    return [(t.number, trigger_text(t)) for t in DEMO_TRIGGERS]
+    errors = [(t.number, trigger_text(t)) for t in DEMO_TRIGGERS]
+    return errors + [(t.number, f"{t.number} → Queued, then {t.behaviour}") for t in LOG_TRIGGERS]
 
 
 DEMO_INTRO = (

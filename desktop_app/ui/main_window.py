@@ -79,6 +79,7 @@ def _default_client(resolved: Resolved) -> ObdClient:
 
 
 UNLOCKING_KEYRING = "Unlocking keyring…"
+RESULTS_WAIT_PREF = "call_results_wait_min"  # settings preference: minutes before "no result"
 AGENTS_REFRESH_MS = 10 * 60 * 1000  # the company's users change rarely: re-read every 10 minutes
 AFTER_PAINT_LATEST_MS = 250  # a window started hidden (tray) never paints: start its work anyway
 
@@ -323,7 +324,7 @@ class MainWindow(QMainWindow):
     def _start_results_watch(self) -> None:
         from desktop_app.ui.results_watch import ResultsWatcher
 
-        self.results = ResultsWatcher(self)
+        self.results = ResultsWatcher(self, wait_s=self._results_wait_s())
         self.results.results_arrived.connect(self._results_arrived)
         self.results.state_changed.connect(self._logs_access_changed)
         self._agents: dict[str, list] = {}  # profile → its users (api.logs.Agent), this session
@@ -333,6 +334,20 @@ class MainWindow(QMainWindow):
         self.status_panel.recording_requested.connect(self.results.open_recording)
         if self.resolved is not None:
             self._watch_results(self.resolved)
+
+    def _results_wait_s(self) -> float:
+        """How long a call may take to appear in the call log: the ``call_results_wait_min``
+        preference (1 minute to a day), 30 minutes by default."""
+        from desktop_app.call_results import DEFAULT_WAIT_S
+
+        try:
+            minutes = self.store.get_pref(RESULTS_WAIT_PREF, DEFAULT_WAIT_S / 60)
+            return float(min(max(float(minutes), 1.0), 24 * 60) * 60)
+        except (TypeError, ValueError):
+            return float(DEFAULT_WAIT_S)
+        except Exception:  # an unreadable settings file must not stop the window
+            log.exception("could not read %s", RESULTS_WAIT_PREF)
+            return float(DEFAULT_WAIT_S)
 
     def _watch_results(self, resolved: Resolved) -> None:
         """Look for the results of this profile's calls in its call log (with its API token)."""

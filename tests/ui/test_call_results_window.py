@@ -151,3 +151,10 @@ def test_campaign_rows_show_their_result(qtbot, demo_window):
     column = view.rows_model.COLUMNS.index("Result")
     results = lambda: {view.rows_model.index(r, column).data() for r in range(view.rows_model.rowCount())}  # noqa: E731
     qtbot.waitUntil(lambda: results() == {"Answered", "Missed"}, timeout=20_000)
+
+
+def test_the_wait_for_a_result_is_a_setting(make_window, store):
+    store.set_pref("call_results_wait_min", 5)
+    assert make_window().results.wait_s == 300
+    store.set_pref("call_results_wait_min", "soon")  # a damaged value: the default
+    assert make_window().results.wait_s == 1800
