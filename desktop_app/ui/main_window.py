@@ -79,6 +79,7 @@ def _default_client(resolved: Resolved) -> ObdClient:
 
 
 UNLOCKING_KEYRING = "Unlocking keyring…"
+DEMO_RESULTS_INTERVAL_S = 2.0  # the demo's call log is a local sandbox: results show within seconds
 RESULTS_WAIT_PREF = "call_results_wait_min"  # settings preference: minutes before "no result"
 AGENTS_REFRESH_MS = 10 * 60 * 1000  # the company's users change rarely: re-read every 10 minutes
 AFTER_PAINT_LATEST_MS = 250  # a window started hidden (tray) never paints: start its work anyway
@@ -368,7 +369,9 @@ class MainWindow(QMainWindow):
             find = lambda: resolve_logs_access(profile, env=env, store=store, secrets=secrets)  # noqa: E731
         campaigns_dir = self.demo_session.campaigns_dir if name == DEMO_PROFILE_NAME and demo else None
         unsaved = name in (DEMO_PROFILE_NAME, ENVIRONMENT_ENTRY)
-        self.results.use(find, self.history_for(resolved), name, campaigns_dir, unsaved_profile=unsaved)
+        interval = DEMO_RESULTS_INTERVAL_S if campaigns_dir is not None else None  # the local sandbox
+        history = self.history_for(resolved)
+        self.results.use(find, history, name, campaigns_dir, unsaved_profile=unsaved, min_interval_s=interval)
 
     def _logs_access_changed(self) -> None:
         self.status_panel.set_result_watching(self.results.watching, self.results.note)

@@ -51,6 +51,7 @@ class ResultsWatcher(QObject):
         self.profile = ""
         self._history: History | None = None
         self._campaigns_dir: Path | None = None
+        self._interval_for_profile: float | None = None
         self._poller: Any = None
         self._job: Task | None = None
         self._generation = 0
@@ -70,15 +71,18 @@ class ResultsWatcher(QObject):
         campaigns_dir: Path | None = None,
         *,
         unsaved_profile: bool = False,
+        min_interval_s: float | None = None,
     ) -> None:
         """Look for ``profile``'s results (its calls in ``history`` and its campaigns in
         ``campaigns_dir``, None = the usual folder) with the access ``find_access`` returns (read on
         a worker: it may ask the keyring). Without a token, ``note`` says what to do.
-        ``unsaved_profile`` (the demo, the environment): its campaigns are stored with no profile name."""
+        ``unsaved_profile`` (the demo, the environment): its campaigns are stored with no profile name.
+        ``min_interval_s``: for this profile only (the demo's local sandbox needs no gentleness)."""
         self._generation += 1
         generation = self._generation
         self.access, self._poller, self._history, self.profile = None, None, history, profile
         self._campaigns_dir = campaigns_dir
+        self._interval_for_profile = min_interval_s
         self._campaign_profiles = {profile, ""} if unsaved_profile else {profile}
         self.note = ""
         task = self.runner.start("find the API token", lambda _cancel: find_access())
@@ -130,8 +134,10 @@ class ResultsWatcher(QObject):
         wait_s = self.wait_s if self.wait_s is not None else call_results.DEFAULT_WAIT_S
         if self._poller is None:
             options: dict[str, Any] = {"wait_s": wait_s, "clock": self.clock}
-            if self.min_interval_s is not None:
-                options["min_interval_s"] = self.min_interval_s
+            interval = self._interval_for_profile
+            interval = self.min_interval_s if interval is None else interval
+            if interval is not None:
+                options["min_interval_s"] = interval
             self._poller = call_results.ResultPoller(LogsClient(access.token, access.url), **options)
         now = datetime.fromtimestamp(self.clock(), timezone.utc)
         since = now - timedelta(seconds=wait_s + 3600)  # an hour beyond the wait: late "none"s too

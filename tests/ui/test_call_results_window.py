@@ -158,3 +158,11 @@ def test_the_wait_for_a_result_is_a_setting(make_window, store):
     assert make_window().results.wait_s == 300
     store.set_pref("call_results_wait_min", "soon")  # a damaged value: the default
     assert make_window().results.wait_s == 1800
+
+
+def test_the_demo_shows_a_result_within_seconds_with_its_usual_log_delay(qtbot, make_window):
+    """The demo's call log is a local sandbox: it is asked every 2 s, not MyOperator's 10 s."""
+    window = make_window(demo=True)  # records appear 2 s after acceptance, as in the demo
+    window.form.customer.edit.setText(CUSTOMER)
+    place(qtbot, window)
+    qtbot.waitUntil(lambda: "Answered" in window.status_panel.result_line.text(), timeout=8_000)
