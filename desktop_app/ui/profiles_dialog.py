@@ -364,6 +364,7 @@ class ProfilesDialog(QDialog):
         hint = "built in for the demo"
         self.api_key.edit.setPlaceholderText(hint)
         self.secret_token.edit.setPlaceholderText(hint)
+        self.api_token.edit.setPlaceholderText(hint)
         self.secret_note.setText("The demo profile is built in: it cannot be changed, saved or deleted.")
         self.form_layout.setRowVisible(self.secret_note, True)
 
@@ -447,7 +448,7 @@ class ProfilesDialog(QDialog):
         self.is_default.setChecked(is_default)
         self.api_key.clear()
         self.secret_token.clear()
-        self.api_token.clear()
+        self.api_token.clear(API_TOKEN_HINT)
         self.error.setText("")
         self._original = profile
 
@@ -503,7 +504,7 @@ class ProfilesDialog(QDialog):
         self.editing = stored.name
         self.api_key.clear()
         self.secret_token.clear()
-        self.api_token.clear()
+        self.api_token.clear(API_TOKEN_HINT)
         if not (key and token) and not api_token and previous in (None, stored.name):
             self._finish_save(stored.name, None)
             return True

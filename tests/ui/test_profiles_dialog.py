@@ -206,3 +206,16 @@ def test_saving_a_profile_during_the_demo_asks_before_leaving_the_sandbox(qtbot,
     window.open_profiles()
     qtbot.waitUntil(lambda: not window.resolving)
     assert window.resolved.profile.name == "Other Co"
+
+
+def test_the_api_token_is_optional_saved_to_the_keyring_and_never_shown_again(
+    qtbot, store, secrets, sandbox_profile
+):
+    dialog = open_dialog(qtbot, store, secrets, select=sandbox_profile.name)
+    assert "optional" in dialog.api_token.edit.placeholderText()
+    dialog.api_token.edit.setText("k3v9Qz7LwX2pR8mT4nB6yH1cJ5dF0gSa")
+    assert dialog.save()
+    settle(qtbot, dialog)
+    assert secrets.get_api_token(sandbox_profile.name) == "k3v9Qz7LwX2pR8mT4nB6yH1cJ5dF0gSa"
+    assert dialog.api_token.text() == "" and "optional" in dialog.api_token.edit.placeholderText()
+    assert secrets.has_secrets(sandbox_profile.name)  # the other two are kept
