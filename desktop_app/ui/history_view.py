@@ -142,6 +142,7 @@ class HistoryView(QWidget):
     """Emits ``dial_again`` with the chosen ``HistoryEntry``."""
 
     dial_again = Signal(object)
+    recording_requested = Signal(str)  # a recording's file name: the window fetches a fresh link
 
     def __init__(self, history: History, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,6 +171,11 @@ class HistoryView(QWidget):
         self.dial_button = QPushButton("Dial again")
         self.dial_button.setIcon(icons.icon("redial"))
         label_widget(self.dial_button, "Dial again", "Fill the dial form with the selected call (Enter)")
+        self.recording_button = QPushButton("Open recording")
+        label_widget(
+            self.recording_button, "Open recording", "The selected call's recording, in the browser"
+        )
+        self.recording_button.setEnabled(False)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setIcon(icons.icon("export"))
         label_widget(self.export_button, "Export CSV", "Save the calls shown as a CSV file")
@@ -201,6 +207,7 @@ class HistoryView(QWidget):
         self.search.textChanged.connect(self._search_timer.start)
         self.filter.currentIndexChanged.connect(self.refresh)
         self.dial_button.clicked.connect(self._dial_selected)
+        self.recording_button.clicked.connect(self._open_recording)
         self.table.doubleClicked.connect(self._dial_selected)
         self.table.activated.connect(self._dial_selected)
         self.export_button.clicked.connect(self.choose_export)
@@ -214,6 +221,7 @@ class HistoryView(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.summary, 1)
         actions.addWidget(self.export_note, 2)
+        actions.addWidget(self.recording_button)
         actions.addWidget(self.dial_button)
         actions.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -304,12 +312,19 @@ class HistoryView(QWidget):
         task.failed.connect(lambda error: self._show_read_problem(generation, error))
 
     def _update_buttons(self) -> None:
-        self.dial_button.setEnabled(self.selected() is not None)
+        entry = self.selected()
+        self.dial_button.setEnabled(entry is not None)
+        self.recording_button.setEnabled(bool(entry is not None and entry.recording))
         self.export_button.setEnabled(bool(self.model.entries) and not self.exporting)
 
     def selected(self) -> HistoryEntry | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.entries[rows[0].row()] if rows else None
+
+    def _open_recording(self) -> None:
+        entry = self.selected()
+        if entry is not None and entry.recording:
+            self.recording_requested.emit(entry.recording)
 
     def _dial_selected(self) -> None:
         entry = self.selected()

@@ -333,6 +333,7 @@ class MainWindow(QMainWindow):
         self._agents_timer.setInterval(AGENTS_REFRESH_MS)
         self._agents_timer.timeout.connect(self.refresh_agents)
         self.status_panel.recording_requested.connect(self.results.open_recording)
+        self.history_view.recording_requested.connect(self.results.open_recording)
         if self.resolved is not None:
             self._watch_results(self.resolved)
 

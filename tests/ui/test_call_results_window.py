@@ -166,3 +166,23 @@ def test_the_demo_shows_a_result_within_seconds_with_its_usual_log_delay(qtbot, 
     window.form.customer.edit.setText(CUSTOMER)
     place(qtbot, window)
     qtbot.waitUntil(lambda: "Answered" in window.status_panel.result_line.text(), timeout=8_000)
+
+
+def test_history_opens_an_answered_calls_recording(qtbot, demo_window):
+    window = demo_window
+    catcher = LinkCatcher()
+    QDesktopServices.setUrlHandler("http", catcher, "open")
+    try:
+        window.form.customer.edit.setText(CUSTOMER)
+        place(qtbot, window)
+        qtbot.waitUntil(window.status_panel.recording_button.isVisible, timeout=15_000)
+        view = window.history_view
+        window.tabs.setCurrentWidget(view)
+        history_settled(qtbot, view)
+        view.table.selectRow(0)
+        assert view.recording_button.isEnabled()
+        view.recording_button.click()
+        qtbot.waitUntil(lambda: len(catcher.opened) == 1, timeout=10_000)
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    assert catcher.opened[0].startswith(f"{window.demo_session.server.logs_url}/recordings/")
