@@ -27,19 +27,24 @@ class Claim(enum.Enum):
 class InstanceLock:
     """``claim()`` once at start-up; the lock lives as long as this object (or the process)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: no data folder to keep it in
         self._fd: int | None = None
 
     @classmethod
     def in_data_dir(cls) -> InstanceLock:
         from desktop_app import config  # per user and per OPDIAL_DATA_DIR, like the server's name
 
-        return cls(config.data_dir() / LOCK_FILE_NAME)
+        try:
+            return cls(config.data_dir() / LOCK_FILE_NAME)
+        except OSError:  # the folder cannot be made: the window then says so (it needs it too)
+            return cls(None)
 
     def claim(self) -> Claim:
         if self._fd is not None:
             return Claim.OURS
+        if self.path is None:
+            return Claim.UNKNOWN
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:

@@ -185,8 +185,12 @@ def test_the_instance_lock_is_held_for_the_life_of_the_process_and_dropped_by_a_
     assert InstanceLock(path).claim() is Claim.OURS
 
 
-def test_without_a_writable_data_folder_the_lock_says_unknown(tmp_path):
+def test_without_a_writable_data_folder_the_lock_says_unknown(tmp_path, monkeypatch):
     assert InstanceLock(tmp_path / "missing" / "opdial.lock").claim() is Claim.UNKNOWN
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way")  # the data folder cannot be made: the window's dialog says so
+    monkeypatch.setenv("OPDIAL_DATA_DIR", str(blocked))
+    assert InstanceLock.in_data_dir().claim() is Claim.UNKNOWN
 
 
 LOCK_HOLDER = textwrap.dedent(
