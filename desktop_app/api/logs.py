@@ -236,6 +236,12 @@ class LogsClient:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> LogsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- the three calls --------------------------------------------------------------------------
 
     def users(self, keyword: str = "") -> list[Agent]:

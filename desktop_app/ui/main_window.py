@@ -359,20 +359,24 @@ class MainWindow(QMainWindow):
 
         name = resolved.profile.name
         demo = self.demo_session
+        on_demo = name == DEMO_PROFILE_NAME and demo is not None and demo.running
         find: Callable[[], LogsAccess]
-        if name == DEMO_PROFILE_NAME and demo is not None and demo.running:
-            server = demo.server  # the sandbox plays the logs API with its own fake token
+        if on_demo:
+            server = demo.server  # type: ignore[union-attr]  # the sandbox plays the logs API too
             access = LogsAccess(server.config.logs_token, server.logs_url, "default", name)
             find = lambda: access  # noqa: E731
         else:
             profile = None if name == ENVIRONMENT_ENTRY else name
             env, store, secrets = self.env, self.store, self.secrets
             find = lambda: resolve_logs_access(profile, env=env, store=store, secrets=secrets)  # noqa: E731
-        campaigns_dir = self.demo_session.campaigns_dir if name == DEMO_PROFILE_NAME and demo else None
-        unsaved = name in (DEMO_PROFILE_NAME, ENVIRONMENT_ENTRY)
-        interval = DEMO_RESULTS_INTERVAL_S if campaigns_dir is not None else None  # the local sandbox
-        history = self.history_for(resolved)
-        self.results.use(find, history, name, campaigns_dir, unsaved_profile=unsaved, min_interval_s=interval)
+        self.results.use(
+            find,
+            self.history_for(resolved),
+            name,
+            self.active_campaigns_dir(),
+            unsaved_profile=name in (DEMO_PROFILE_NAME, ENVIRONMENT_ENTRY),
+            min_interval_s=DEMO_RESULTS_INTERVAL_S if on_demo else None,  # the local sandbox
+        )
 
     def _logs_access_changed(self) -> None:
         self.status_panel.set_result_watching(self.results.watching, self.results.note)
@@ -387,23 +391,11 @@ class MainWindow(QMainWindow):
 
     def refresh_agents(self) -> Task | None:
         """Read the company's users (for the agent picker) on a worker, with the profile's API token."""
-        access, profile = self.results.access, self.results.profile
-        if access is None:
-            return None
-        self._agents_timer.start()  # and again every few minutes while this profile is in use
-
-        def read(_cancel: threading.Event) -> list:
-            from desktop_app.api.logs import LogsClient
-
-            client = LogsClient(access.token, access.url)
-            try:
-                return client.users()
-            finally:
-                client.close()
-
-        task = self.runner.start("read the company's users", read)
-        task.succeeded.connect(lambda agents: self._agents_read(profile, agents))
-        task.failed.connect(lambda error: log.warning("could not read the company's users: %s", error))
+        profile = self.results.profile
+        task = self.results.read_agents()
+        if task is not None:
+            self._agents_timer.start()  # and again every few minutes while this profile is in use
+            task.succeeded.connect(lambda agents: self._agents_read(profile, agents))
         return task
 
     def _agents_read(self, profile: str, agents: list) -> None:

@@ -168,18 +168,29 @@ class ResultsWatcher(QObject):
         if access is None or not filename:
             return None
 
-        def fetch(_cancel: object) -> str:
-            from desktop_app.api.logs import LogsClient  # httpx: on the worker, not the GUI thread
-
-            client = LogsClient(access.token, access.url)
-            try:
-                return client.recording_link(filename)
-            finally:
-                client.close()
-
-        task = self.runner.start("recording link", fetch)
+        task = self._ask(access, lambda client: client.recording_link(filename), "recording link")
         task.succeeded.connect(lambda link: QDesktopServices.openUrl(QUrl(link)))
         return task
+
+    def read_agents(self) -> Task | None:
+        """The company's users (``api.logs.Agent``), for the agent picker; None without a token."""
+        access = self.access
+        if access is None:
+            return None
+        task = self._ask(access, lambda client: client.users(), "read the company's users")
+        task.failed.connect(lambda error: log.warning("could not read the company's users: %s", error))
+        return task
+
+    def _ask(self, access: LogsAccess, question: Callable[[Any], Any], name: str) -> Task:
+        """One question to the logs API on the worker, with a client of its own."""
+
+        def work(_cancel: object) -> Any:
+            from desktop_app.api.logs import LogsClient  # httpx: on the worker, not the GUI thread
+
+            with LogsClient(access.token, access.url) as client:
+                return question(client)
+
+        return self.runner.start(name, work)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         self.timer.stop()

@@ -16,6 +16,17 @@ from tests.ui.conftest import history_settled, place
 CUSTOMER = "+919000000021"  # fictional
 
 
+def run_campaign(qtbot, view, pasted: str) -> None:
+    """Paste a list, create the campaign and run it to the end (no pacing, any hour)."""
+    view.paste.setPlainText(pasted)
+    view.paste_button.click()
+    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
+    view.new_settings.rate.setValue(0)
+    view.new_settings.window.setText("any")
+    with qtbot.waitSignal(view.run_finished, timeout=30_000):
+        view.create_campaign(True)
+
+
 @pytest.fixture
 def demo_window(make_window):
     window = make_window(demo=True)
@@ -91,13 +102,7 @@ def test_a_campaigns_calls_get_results_in_its_counts_and_its_summary(qtbot, demo
     window = demo_window
     window.demo_session.server.config.demo_triggers_enabled = True
     view = window.campaigns_view
-    view.paste.setPlainText(f"+919000000031\n+919000000032\n{LOG_AGENT_NO_ANSWER}\n")
-    view.paste_button.click()
-    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
-    view.new_settings.rate.setValue(0)
-    view.new_settings.window.setText("any")
-    with qtbot.waitSignal(view.run_finished, timeout=30_000):
-        view.create_campaign(True)
+    run_campaign(qtbot, view, f"+919000000031\n+919000000032\n{LOG_AGENT_NO_ANSWER}\n")
     qtbot.waitUntil(lambda: "From the call log: answered 2 · missed 1" in view.counts.text(), timeout=20_000)
     with jr.Journal.open(view.current_id, window.active_campaigns_dir()) as journal:
         summary = journal.summary()
@@ -141,13 +146,7 @@ def test_open_recording_asks_for_a_fresh_link_each_time_and_opens_it(qtbot, demo
 def test_campaign_rows_show_their_result(qtbot, demo_window):
     window = demo_window
     view = window.campaigns_view
-    view.paste.setPlainText(f"+919000000041\n{LOG_AGENT_NO_ANSWER}\n")
-    view.paste_button.click()
-    qtbot.waitUntil(lambda: view.checked is not None, timeout=10_000)
-    view.new_settings.rate.setValue(0)
-    view.new_settings.window.setText("any")
-    with qtbot.waitSignal(view.run_finished, timeout=30_000):
-        view.create_campaign(True)
+    run_campaign(qtbot, view, f"+919000000041\n{LOG_AGENT_NO_ANSWER}\n")
     column = view.rows_model.COLUMNS.index("Result")
     results = lambda: {view.rows_model.index(r, column).data() for r in range(view.rows_model.rowCount())}  # noqa: E731
     qtbot.waitUntil(lambda: results() == {"Answered", "Missed"}, timeout=20_000)
