@@ -1,7 +1,7 @@
 """The baseline for start-up budgets: a bare PySide6 window, nothing else.
 
 With ``OPDIAL_EXIT_AFTER_SHOWN=1`` it prints ``OPDIAL_SHOWN <unix time>`` at its first paint and
-quits, exactly like OpDial's probe (``desktop_app.selfcheck.install_startup_probe``), so
+quits, exactly like OpDial's probe (``desktop_app.startup_probe``), so
 ``bench/packaging_budget.py`` can compare the two from source and frozen. Imports nothing of OpDial's.
 """
 

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_startup_probe() -> None:
     """``OPDIAL_EXIT_AFTER_SHOWN=1`` (bench/packaging_budget.py): report when the window is shown, quit."""
-    from desktop_app.selfcheck import install_startup_probe, startup_probe_requested
+    from desktop_app.startup_probe import install_startup_probe, startup_probe_requested
 
     if startup_probe_requested():
         from desktop_app.ui.app import STARTUP_HOOKS

@@ -9,8 +9,8 @@ A missing *secure keyring service* (e.g. no Secret Service on a headless CI box)
 warning, not a failure: that is the machine's state, not the build's. The keyring *backends* for
 this OS must be bundled, though, and that is checked.
 
-Also here: ``install_startup_probe`` — the hook that lets ``bench/packaging_budget.py`` time
-start-up to a shown main window (``OPDIAL_EXIT_AFTER_SHOWN=1``).
+The start-up probe ``bench/packaging_budget.py`` times the window with lives in
+``desktop_app.startup_probe`` (re-exported here).
 
 Imports stay inside functions: the GUI imports this module on every start.
 """
@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import TextIO
 
-EXIT_AFTER_SHOWN_ENV = "OPDIAL_EXIT_AFTER_SHOWN"
+from desktop_app.startup_probe import (  # noqa: F401 (re-exported)
+    EXIT_AFTER_SHOWN_ENV,
+    SHOWN_MARKER,
+    install_startup_probe,
+    startup_probe_requested,
+)
+
 REPORT_FILE_ENV = "OPDIAL_SELF_CHECK_REPORT"
-SHOWN_MARKER = "OPDIAL_SHOWN"
 SAMPLE_NUMBER = "+44 20 7946 0000"  # fictional (Ofcom drama range), and deliberately not Indian
 SAMPLE_E164 = "+442079460000"
 
@@ -292,32 +296,3 @@ def _dispose(window) -> None:
         history.close()
     window.close()
     window.deleteLater()
-
-
-# --- start-up probe for the budget script ------------------------------------------------------------
-
-
-def startup_probe_requested() -> bool:
-    return os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
-
-
-def install_startup_probe(app) -> None:
-    """With ``OPDIAL_EXIT_AFTER_SHOWN=1``: when a main window first paints, print
-    ``OPDIAL_SHOWN <unix time>`` and quit. ``bench/packaging_budget.py`` compares that moment with
-    the process start, for OpDial and for a bare PySide6 window built the same way. No-op otherwise.
-    """
-    if not startup_probe_requested():
-        return
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QMainWindow
-
-    class _FirstPaint(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
-                print(f"{SHOWN_MARKER} {time.time():.6f}", flush=True)
-                app.removeEventFilter(self)
-                QTimer.singleShot(0, app.quit)
-            return False
-
-    probe = _FirstPaint(app)
-    app.installEventFilter(probe)

@@ -18,14 +18,16 @@ import errno
 import glob
 import logging
 import os
-import sqlite3
 import stat
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # sqlite3 is loaded with the first database, not with every folder lookup
+    import sqlite3
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +277,8 @@ def open_sqlite(
     (never was, or was just set aside by another reader) raises FileNotFoundError instead of being
     started empty.
     """
+    import sqlite3
+
     private_dir(path.parent)
     for attempt in (1, 2):
         if must_exist:

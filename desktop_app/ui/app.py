@@ -25,11 +25,15 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, APP_ORG, __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ class Options:
 
 
 def parse_args(argv: list[str]) -> Options:
+    if not argv:  # the usual start: argparse (and the gettext/locale it loads) is not needed
+        return Options()
     parser = argparse.ArgumentParser(prog="opdial", description="OpDial: place calls through MyOperator.")
     parser.add_argument("--demo", action="store_true", help="use a local sandbox and a demo profile")
     parser.add_argument(
@@ -173,6 +179,8 @@ def deliver_intake(window, text: str) -> None:
 
 def storage_problem_dialog(message: str) -> QMessageBox:
     """OpDial cannot keep its files: say what and where, instead of no window at all."""
+    from PySide6.QtWidgets import QMessageBox
+
     from desktop_app.ui.widgets import message_box
 
     box = message_box(
@@ -193,6 +201,8 @@ def show_storage_notices(parent: QWidget | None = None) -> QMessageBox | None:
     notices = take_notices()
     if not notices:
         return None
+    from PySide6.QtWidgets import QMessageBox
+
     from desktop_app.ui.widgets import message_box
 
     text = "\n\n".join(notices)
@@ -202,19 +212,37 @@ def show_storage_notices(parent: QWidget | None = None) -> QMessageBox | None:
     return box
 
 
-def _make_launcher():
+def _make_launcher(lock=None):
     """The launcher: single instance, tray, links."""
     from desktop_app.ui.launcher import Launcher
 
-    return Launcher()
+    return Launcher(lock=lock)
+
+
+def _claim_instance():
+    """The instance lock (standard library only), claimed before anything else: (lock, launcher).
+
+    The launcher itself (QtNetwork, tray, links) is loaded only when needed before the first paint:
+    to hand this launch to a running OpDial, or on macOS, where a clicked link may arrive as an open
+    event before the window exists. Otherwise it comes just after the paint.
+    """
+    from desktop_app.instance_lock import Claim, InstanceLock
+
+    lock = InstanceLock.in_data_dir()
+    if lock.claim() is not Claim.OURS or sys.platform == "darwin":
+        return lock, _make_launcher(lock)
+    return lock, None
 
 
 def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     """Start OpDial. The window paints its Dial form first; the rest waits for that paint:
     the window's other parts (``MainWindow.finish_building``), then the launcher's server, tray
     and hotkey, then the keyring read. A window that starts hidden in the tray gets all at once."""
+    from desktop_app.ui.tray_prefs import may_start_hidden
+
     options = parse_args(argv)
-    launcher = _make_launcher() if use_launcher else None
+    lock, launcher = _claim_instance() if use_launcher else (None, None)
+    attached: list = []  # the launcher, once attached (after the paint; before it for a hidden start)
     if launcher is not None and launcher.hand_over(options):
         return 0  # a running OpDial took the link; this process is done
     app = create_app(argv, options, finish=False)
@@ -225,42 +253,61 @@ def run_gui(argv: list[str], *, use_launcher: bool = True) -> int:
     try:
         window = create_window(options)
     except StorageError as error:  # no window without somewhere to keep history and settings
-        finish_app(app)  # the log says why (on the terminal, when its folder is the problem)
-        log.error("cannot start: %s", error)
-        storage_problem_dialog(str(error)).exec()
-        return 2
+        return _cannot_start(app, error)
+    window.storage_failed.connect(lambda error: app.exit(_cannot_start(app, error, window)))
     window.when_painted(lambda: finish_app(app))
     for hook in STARTUP_HOOKS:
         if hook(app, window, options) is False:
             window.shutdown()
             return 0
     window.restore_layout()
-    hidden = launcher is not None and launcher.may_start_hidden(options, window.store)
+    hidden = use_launcher and may_start_hidden(options, window.store)
     if hidden:  # the tray must exist to come back from
-        window.finish_building()
-        if not _attach(launcher, app, window, options):
+        launcher = launcher or _make_launcher(lock)
+        try:
+            window.finish_building()
+        except StorageError as error:
+            return _cannot_start(app, error, window)
+        if not _attach(launcher, app, window, options, attached):
             return 0
         hidden = launcher.starts_hidden(options)
     if not hidden:
         window.show()
         window.focus_number()
-        if launcher is not None and launcher.window is None:
-            window.when_painted(lambda: _attach(launcher, app, window, options) or app.quit())
+        if use_launcher and (launcher is None or launcher.window is None):
+            window.when_painted(lambda: _attach_after_paint(launcher, lock, app, window, options, attached))
     QTimer.singleShot(0, lambda: show_storage_notices(window))
     if options.link:
         link = options.link
         window.when_painted(lambda: deliver_intake(window, link))
     code = app.exec()
     window.shutdown()
-    if launcher is not None:
-        launcher.shutdown()
-    window.history.close()
+    for started in attached:
+        started.shutdown()
+    window.close_history()
     log.info("%s exiting with %s", APP_NAME, code)
     return code
 
 
-def _attach(launcher, app: QApplication, window, options: Options) -> bool:
+def _cannot_start(app: QApplication, error: Exception, window=None) -> int:
+    """No window without somewhere to keep history and settings: say what and where; exit code 2."""
+    if window is not None:
+        window.hide()
+        window.shutdown()
+    finish_app(app)  # the log says why (on the terminal, when its folder is the problem)
+    log.error("cannot start: %s", error)
+    storage_problem_dialog(str(error)).exec()
+    return 2
+
+
+def _attach_after_paint(launcher, lock, app: QApplication, window, options: Options, attached: list) -> None:
+    if not _attach(launcher or _make_launcher(lock), app, window, options, attached):
+        app.quit()
+
+
+def _attach(launcher, app: QApplication, window, options: Options, attached: list) -> bool:
     """The launcher's start-up step; False when another OpDial became the primary and took the link."""
+    attached.append(launcher)  # shut down at exit either way (it holds the instance lock)
     if launcher.attach(app, window, options):
         return True
     window.shutdown()

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from desktop_app import storage
 from desktop_app.credentials import Profile, Resolved
-from desktop_app.history import History
 
 if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a demo starts
+    from desktop_app.history import History
     from desktop_app.sandbox.server import DemoTrigger
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class DemoSession:
     def history(self) -> History:
         """The demo's own call history (made with the demo's folder)."""
         if self._history is None:
+            from desktop_app.history import History
+
             self._history = History(self._ensure_folder() / "history.sqlite3")
         return self._history
 

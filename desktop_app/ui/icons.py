@@ -27,8 +27,8 @@ def icons_dir() -> Path:
     return candidates[-1]
 
 
-def _render(svg: bytes, size: int) -> QPixmap:
-    renderer = QSvgRenderer(QByteArray(svg))
+def _render(svg: bytes | QSvgRenderer, size: int) -> QPixmap:
+    renderer = svg if isinstance(svg, QSvgRenderer) else QSvgRenderer(QByteArray(svg))
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -44,8 +44,9 @@ def _icon(name: str, color: str) -> QIcon:
         return QIcon()
     svg = path.read_bytes().replace(b"currentColor", color.encode())
     icon = QIcon()
+    renderer = QSvgRenderer(QByteArray(svg))  # parsed once, drawn at every size
     for size in _SIZES:
-        icon.addPixmap(_render(svg, size))
+        icon.addPixmap(_render(renderer, size))
     return icon
 
 

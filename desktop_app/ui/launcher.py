@@ -31,7 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer, QUrl
 from PySide6.QtGui import QAction, QFileOpenEvent, QKeySequence
 
 from desktop_app.instance_lock import Claim, InstanceLock
-from desktop_app.ui.tray_prefs import PREF_START_IN_TRAY
+from desktop_app.ui.tray_prefs import may_start_hidden
 
 if TYPE_CHECKING:
     from desktop_app.ui.clipboard import GlobalHotkey
@@ -199,14 +199,9 @@ class Launcher(QObject):
             QTimer.singleShot(0, self, lambda r=request: self._deliver(r))
         return True
 
-    def may_start_hidden(self, options, store) -> bool:
-        """Asked before the window is shown: then the tray must exist first (attach before show)."""
-        asked = bool(getattr(options, "tray", False))
-        return asked or bool(store and store.get_pref(PREF_START_IN_TRAY, False))
-
     def starts_hidden(self, options) -> bool:
         """``--tray`` or the saved preference, and only when there is a tray to come back from."""
-        wanted = self.may_start_hidden(options, getattr(self.window, "store", None))
+        wanted = may_start_hidden(options, getattr(self.window, "store", None))
         return wanted and self.tray is not None and self.tray.visible
 
     def submit(self, request: LaunchRequest) -> None:

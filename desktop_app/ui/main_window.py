@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -34,23 +32,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app import APP_NAME, credentials
+from desktop_app import APP_NAME, config, credentials
 from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
 from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved, SecretStore
-from desktop_app.history import History, HistoryEntry
-from desktop_app.logging_setup import log_file
 from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
-from desktop_app.ui.first_run import FirstRunPage
 from desktop_app.ui.widgets import label_widget, message_box, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QCloseEvent, QPaintEvent
+
     from desktop_app.api.client import ObdClient
+    from desktop_app.history import History, HistoryEntry
     from desktop_app.ui import call_guard
     from desktop_app.ui.campaigns_view import CampaignsView
+    from desktop_app.ui.first_run import FirstRunPage
     from desktop_app.ui.history_view import HistoryView
     from desktop_app.ui.status_panel import ShownResult, StatusPanel
 
@@ -117,6 +116,7 @@ class MainWindow(QMainWindow):
 
     call_finished = Signal(object)  # Outcome, after it is shown and recorded
     profile_changed = Signal(str)
+    storage_failed = Signal(object)  # StorageError: the history could not be opened (after the paint)
 
     def __init__(
         self,
@@ -134,7 +134,11 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(880, 600)
         self.store = store or ProfileStore()
         self.secrets = secrets or SecretStore()
-        self.history = history or History()
+        # The history file is opened just after the first paint (sqlite3 and the schema check are
+        # not needed to show the form); its folder is checked now: no window without it.
+        self._history = history
+        if history is None:
+            config.data_dir()
         self.env = env if env is not None else os.environ
         self.client_factory = client_factory or _default_client
         self.demo_session: DemoSession | None = None
@@ -270,11 +274,8 @@ class MainWindow(QMainWindow):
         main_layout.addWidget(self.link_bar)
         main_layout.addWidget(self.tabs, 1)
 
-        self.first_run = FirstRunPage()
-        self.first_run.create_profile.connect(self.open_profiles)
-        self.first_run.try_demo.connect(self.start_demo)
+        self._first_run: FirstRunPage | None = None  # built when there is no profile to dial from
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.first_run)
         self.pages.addWidget(main_page)
         self.main_page = main_page
         self.setCentralWidget(self.pages)
@@ -307,6 +308,19 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icons.app_icon())
         self._status_panel.apply_theme()
         self._history_view.apply_theme()
+
+    @property
+    def first_run(self) -> FirstRunPage:
+        """The welcome page for a first start (no profile yet): built the first time it is needed."""
+        if self._first_run is None:
+            from desktop_app.ui.first_run import FirstRunPage
+
+            self._first_run = FirstRunPage()
+            self._first_run.create_profile.connect(self.open_profiles)
+            self._first_run.try_demo.connect(self.start_demo)
+            self._first_run.apply_theme(theme.colors().muted)
+            self.pages.insertWidget(0, self._first_run)
+        return self._first_run
 
     def _swap_tab(self, placeholder: QWidget, page: QWidget) -> None:
         """Put ``page`` where ``placeholder`` was, same icon, text and tip, without a tab change signal."""
@@ -432,6 +446,8 @@ class MainWindow(QMainWindow):
         self._when_painted(work)
 
     def _build_menus(self) -> None:
+        from PySide6.QtGui import QKeySequence  # the menus come after the first paint, and with them these
+
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "&Profiles…", "Ctrl+,", self.open_profiles, "profile")
@@ -466,6 +482,8 @@ class MainWindow(QMainWindow):
     def _action(
         self, menu: QMenu, text: str, shortcut: str | None, slot: Callable[[], object], icon_name: str | None
     ) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence
+
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -498,7 +516,8 @@ class MainWindow(QMainWindow):
         if self.built:
             self.status_panel.apply_theme()
             self.history_view.apply_theme()
-        self.first_run.apply_theme(colors.muted)
+        if self._first_run is not None:
+            self._first_run.apply_theme(colors.muted)
         self._paint_badge()
 
     # ------------------------------------------------------------------------------------------
@@ -607,6 +626,8 @@ class MainWindow(QMainWindow):
         if self._painted:
             return
         self._painted = True
+        if not self._open_history():
+            return  # nothing else runs: the window cannot work without its history
         waiting, self._after_paint = self._after_paint, []
         for work in waiting:  # each in its own turn of the event loop: input and repaints in between
             QTimer.singleShot(0, self, work)
@@ -727,6 +748,8 @@ class MainWindow(QMainWindow):
 
     def _leave_demo_for(self, name: str) -> bool:
         """Ask before leaving the sandbox for a real profile (default: stay in the demo)."""
+        from PySide6.QtWidgets import QMessageBox
+
         box = message_box(
             QMessageBox.Icon.Question,
             "Leave the demo?",
@@ -1068,6 +1091,30 @@ class MainWindow(QMainWindow):
         elif self.tabs.widget(index) is self.campaigns_page:
             _ = self.campaigns_view
 
+    @property
+    def history(self) -> History:
+        """The call history, opened on first use (just after the first paint, at the latest)."""
+        if self._history is None:
+            from desktop_app.history import History
+
+            self._history = History()
+        return self._history
+
+    def _open_history(self) -> bool:
+        from desktop_app.storage import StorageError
+
+        try:
+            _ = self.history  # opens it
+        except StorageError as error:
+            log.error("cannot open the history: %s", error)
+            self.storage_failed.emit(error)
+            return False
+        return True
+
+    def close_history(self) -> None:
+        if self._history is not None:
+            self._history.close()
+
     def history_for(self, resolved: Resolved | None) -> History:
         """The demo keeps its calls in its own history; every other profile uses the real one."""
         demo = self.demo_session
@@ -1104,6 +1151,8 @@ class MainWindow(QMainWindow):
 
     def shortcuts_text(self) -> str:
         """The fixed list, plus any shortcut another part added to the window (e.g. the launcher)."""
+        from PySide6.QtGui import QKeySequence
+
         listed = {k.split(" ")[0] for keys, _what in SHORTCUTS for k in keys.split(" / ")}
         lines = [f"{keys}\t{what}" for keys, what in SHORTCUTS]
         for action in self.actions():
@@ -1119,6 +1168,8 @@ class MainWindow(QMainWindow):
         help_dialog.show_help(self, self.shortcuts_text())
 
     def show_demo_numbers(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         lines = "\n".join(text for _number, text in try_these())
         running = self.demo_session is not None and self.demo_session.running
         lead = DEMO_INTRO if running else "Start the demo (File ▸ Start demo) to use these numbers."
@@ -1127,6 +1178,10 @@ class MainWindow(QMainWindow):
         box.exec()
 
     def open_log_folder(self) -> None:
+        from PySide6.QtGui import QDesktopServices
+
+        from desktop_app.logging_setup import log_file
+
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
 
     def show_about(self) -> None:

@@ -16,8 +16,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from desktop_app.logging_setup import redact
-
 log = logging.getLogger(__name__)
 
 Work = Callable[[threading.Event], Any]
@@ -73,6 +71,8 @@ class _Runnable(QRunnable):
         try:
             task.result = self._work(task.cancel_event)
         except BaseException:  # report everything; a worker must never die silently
+            from desktop_app.logging_setup import redact  # with the first failure, not at start-up
+
             task.error = redact(traceback.format_exc())
             log.error("background task %s failed:\n%s", task.name, task.error)
         finally:

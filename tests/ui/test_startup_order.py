@@ -35,6 +35,11 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "PySide6.QtNetwork",
     "desktop_app.ui.tray",
     "logging.handlers",  # the log file opens after the paint
+    "desktop_app.logging_setup",
+    "sqlite3",  # the history is opened just after the paint
+    "desktop_app.history",
+    "desktop_app.ui.launcher",  # needed before the paint only to hand a launch over (or on macOS)
+    "desktop_app.ui.first_run",  # only when there is no profile
     "keyring",  # the secrets are read on a worker after the paint
     "httpx",  # with the first call
 )

@@ -94,6 +94,18 @@ def test_a_data_folder_that_cannot_be_written_gets_a_dialog_that_says_what_and_w
     assert "logging to the terminal instead" in seen["stderr"] and "Traceback" not in seen["stderr"]
 
 
+def test_a_history_file_that_cannot_be_opened_gets_the_same_dialog_and_exit_code(isolated_data_dir: Path) -> None:
+    # The history is opened just after the first paint: the window then goes away and says why.
+    (isolated_data_dir / "data" / "history.sqlite3").mkdir(parents=True)
+
+    seen = run_opdial(isolated_data_dir)
+
+    assert seen["code"] == 2 and not seen.get("window") and not seen["crashed"]
+    [box] = seen["boxes"]
+    assert box["title"] == "OpDial cannot start"
+    assert "history.sqlite3" in box["text"] and "Traceback" not in seen["stderr"]
+
+
 def test_damaged_settings_found_at_start_are_said_in_a_dialog(isolated_data_dir: Path) -> None:
     store = ProfileStore()
     store.save(Profile(name="Acme", company_id="c-1", public_ivr_id="ivr-1"))
