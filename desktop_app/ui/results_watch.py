@@ -26,6 +26,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def _access_or_why_not(find_access: Callable[[], LogsAccess]) -> LogsAccess | Exception:
+    """For the worker: no token (or a keyring problem) is an answer to show, not a failure to log."""
+    from desktop_app.credentials import ConfigError
+
+    try:
+        return find_access()
+    except ConfigError as error:
+        return error
+
 TICK_MS = 2000  # how often the timer looks; the poller decides whether a request is due
 
 
@@ -85,20 +95,22 @@ class ResultsWatcher(QObject):
         self._interval_for_profile = min_interval_s
         self._campaign_profiles = {profile, ""} if unsaved_profile else {profile}
         self.note = ""
-        task = self.runner.start("find the API token", lambda _cancel: find_access())
-        task.succeeded.connect(lambda access: self._found(generation, access, None))
-        task.failed.connect(lambda error: self._found(generation, None, error.strip().splitlines()[-1]))
+        task = self.runner.start("find the API token", lambda _cancel: _access_or_why_not(find_access))
+        task.succeeded.connect(lambda answer: self._found(generation, answer))
+        task.failed.connect(lambda error: self._found(generation, error.strip().splitlines()[-1]))
 
-    def _found(self, generation: int, access: LogsAccess | None, error: str | None) -> None:
+    def _found(self, generation: int, answer: LogsAccess | Exception | str) -> None:
+        """``answer``: the access; or why there is none (a ConfigError: no token, a keyring problem);
+        or the last line of an unexpected failure's traceback (already in the log)."""
         if generation != self._generation:
             return
-        from desktop_app.credentials import NO_API_TOKEN
+        from desktop_app.credentials import NO_API_TOKEN, LogsAccess
 
-        self.access = access
-        if error is not None:
-            reason = error.split(": ", 1)[-1]
+        self.access = answer if isinstance(answer, LogsAccess) else None
+        if self.access is None:
+            reason = str(answer).split(": ", 1)[-1] if isinstance(answer, str) else str(answer)
             self.note = NO_API_TOKEN if "API token" in reason else f"Call results are off: {reason}"
-        if access is not None:
+        if self.access is not None:
             self.timer.start()
             QTimer.singleShot(0, self.tick)
         else:
