@@ -13,12 +13,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QElapsedTimer,
     QModelIndex,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
@@ -71,6 +72,9 @@ from desktop_app.ui.widgets import label_widget, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
 log = logging.getLogger(__name__)
+
+_DISPLAY_ROLE = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP_ROLE = Qt.ItemDataRole.ToolTipRole.value
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 256
@@ -233,7 +237,7 @@ class CampaignRowsModel(QAbstractTableModel):
         self.runner = TaskRunner(self, max_threads=1)  # in order: ids, then the pages they index
         self._path: Path | None = None
         self._ids: list[int] = []
-        self._pages: dict[int, list[RowView]] = {}
+        self._pages: dict[int, list[ShownRow]] = {}
         self._asked: set[int] = set()  # pages on their way
         self._fresh: set[int] = set()  # cached pages read since the last change (others: re-read)
         self._generation = 0  # answers for an older journal or filter are dropped
@@ -278,16 +282,29 @@ class CampaignRowsModel(QAbstractTableModel):
         self._ids, self._pages, self._asked, self._fresh = ids, {}, set(), set()
         self.endResetModel()
 
-    def refresh_rows(self) -> None:
-        """The rows shown may have changed state: re-read the pages on screen as they are painted
-        (the cached ones stay shown until then, so a running campaign's table does not flicker)."""
+    def refresh_rows(self, on_screen: range | None = None) -> None:
+        """The rows may have changed state: every cached page is re-read before it is painted again.
+        The pages ``on_screen`` are re-read now, on the worker: they stay shown meanwhile (a running
+        campaign's table does not flicker) and only rows that changed are repainted. Without it, the
+        view is told everything changed and asks again for what it shows."""
         self._asked, self._fresh = set(), set()
-        if self._ids:
-            last = self.index(len(self._ids) - 1, len(self.COLUMNS) - 1)
-            self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole])
+        if on_screen is None:
+            if self._ids:
+                last = self.index(len(self._ids) - 1, len(self.COLUMNS) - 1)
+                self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole])
+            return
+        if on_screen:
+            pages = range(on_screen.start // PAGE_SIZE, (on_screen.stop - 1) // PAGE_SIZE + 1)
+            for page_number in pages:
+                if page_number in self._pages:  # one never read is read when it is painted
+                    self._ask_page(page_number)
 
     def row_at(self, row: int) -> RowView | None:
         """The row if its page has been read; otherwise None, and the page is asked for."""
+        shown = self._shown(row)
+        return shown.row if shown is not None else None
+
+    def _shown(self, row: int) -> ShownRow | None:
         if self._path is None or not 0 <= row < len(self._ids):
             return None
         page_number = row // PAGE_SIZE
@@ -309,19 +326,22 @@ class CampaignRowsModel(QAbstractTableModel):
         task = self.runner.start("campaign rows", lambda _cancel: _read_rows(path, ids))
         task.succeeded.connect(lambda rows: self._show_page(generation, page_number, rows))
 
-    def _show_page(self, generation: int, page_number: int, rows: list[RowView]) -> None:
+    def _show_page(self, generation: int, page_number: int, rows: list[ShownRow]) -> None:
         if generation != self._generation or page_number not in self._asked:
             return  # another journal or filter since, or the pages were refreshed meanwhile
         self._asked.discard(page_number)
         if page_number not in self._pages and len(self._pages) >= MAX_CACHED_PAGES:
             self._fresh.discard(evicted := next(iter(self._pages)))
             del self._pages[evicted]
+        before = self._pages.get(page_number)
         self._pages[page_number] = rows
         self._fresh.add(page_number)
-        first = page_number * PAGE_SIZE
-        last = min(first + PAGE_SIZE, len(self._ids)) - 1
-        if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
+        changed = _changed_span(before, rows)
+        if changed is not None:  # only what changed is repainted: each painted cell is a call into Python
+            first = page_number * PAGE_SIZE
+            self.dataChanged.emit(
+                self.index(first + changed[0], 0), self.index(first + changed[1], len(self.COLUMNS) - 1)
+            )
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._ids)
@@ -335,26 +355,26 @@ class CampaignRowsModel(QAbstractTableModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        shown = self._shown(index.row()) if index.isValid() else None
+        if shown is None:
             return None
-        row = self.row_at(index.row())
-        if row is None:
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.problem or STATE_WORDS.get(row.state, row.state)
-        values = (
-            row.line,
-            row.number,
-            row.label,
-            STATE_WORDS.get(row.state, row.state),
-            RESULT_WORDS.get(row.result, row.result),
-            row.attempts,
-            _problem_title(row.problem_code),
-            row.reference_id,
-            row.unique_id or "",
-            local_time(row.updated_at),
-        )
-        return str(values[index.column()])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return shown.cells[index.column()]
+        return shown.tip if role == Qt.ItemDataRole.ToolTipRole else None
+
+    def multiData(self, index: ModelIndex, roles: QModelRoleDataSpan) -> None:
+        """Every role Qt asks of a painted cell in one call (Qt's default asks ``data`` once per role):
+        while a campaign runs, each call from Qt into Python waits for the GIL the workers hold."""
+        shown = self._shown(index.row()) if index.isValid() else None
+        for i in range(len(roles)):
+            slot = roles[i]
+            role = slot.role()
+            if shown is not None and role == _DISPLAY_ROLE:
+                slot.setData(shown.cells[index.column()])
+            elif shown is not None and role == _TOOLTIP_ROLE:
+                slot.setData(shown.tip)
+            else:
+                slot.clearData()
 
 
 # -- small widgets ---------------------------------------------------------------------------------
@@ -991,7 +1011,7 @@ class CampaignsView(QWidget):
         eta = f" · {progress.eta_text}" if progress.eta_text else ""
         self.rate_label.setText(rate + eta)
         if self.rows_model.state_filter is None and not self.rows_model.search:
-            self.rows_model.refresh_rows()
+            self.rows_model.refresh_rows(self._rows_on_screen())
         elif self._filter_clock.elapsed() > FILTER_RELOAD_MS:  # rows move in and out of the filter
             self._filter_clock.restart()
             self.rows_model.reload()
@@ -1101,6 +1121,13 @@ class CampaignsView(QWidget):
         task.succeeded.connect(lambda summary: summary.id == self.current_id and self._show_summary(summary))
         self.rows_model.refresh_rows()  # the Result column of the rows in view
 
+    def _rows_on_screen(self) -> range:
+        view = self.rows_view
+        top, bottom = view.rowAt(0), view.rowAt(view.viewport().height() - 1)
+        if top < 0:
+            return range(0)
+        return range(top, (bottom if bottom >= 0 else self.rows_model.rowCount() - 1) + 1)
+
     def _update_sidebar(self, summary: Summary) -> None:
         """The running campaign's entry follows its progress (from the summary in hand, no query)."""
         for index in range(self.campaign_list.count()):
@@ -1148,9 +1175,46 @@ def _read_ids(path: Path, state: str | None, search: str) -> list[int]:
         return journal.row_ids(state, search)
 
 
-def _read_rows(path: Path, ids: list[int]) -> list[RowView]:
+class ShownRow(NamedTuple):
+    """A campaign row as the table shows it: formatted once, on the worker that read it."""
+
+    row: RowView
+    cells: tuple[str, ...]  # CampaignRowsModel.COLUMNS
+    tip: str
+
+
+def _shown_row(row: RowView) -> ShownRow:
+    values = (
+        row.line,
+        row.number,
+        row.label,
+        STATE_WORDS.get(row.state, row.state),
+        RESULT_WORDS.get(row.result, row.result),
+        row.attempts,
+        _problem_title(row.problem_code),
+        row.reference_id,
+        row.unique_id or "",
+        local_time(row.updated_at),
+    )
+    tip = row.problem or STATE_WORDS.get(row.state, row.state)
+    return ShownRow(row, tuple(str(value) for value in values), tip)
+
+
+def _changed_span(before: list[ShownRow] | None, after: list[ShownRow]) -> tuple[int, int] | None:
+    """The first and last offsets where a re-read page differs from the cached one (None: the same)."""
+    if before is None or len(before) != len(after):
+        return (0, len(after) - 1) if after else None
+    changed = [
+        i
+        for i, (old, new) in enumerate(zip(before, after, strict=True))
+        if old.cells != new.cells or old.tip != new.tip
+    ]
+    return (changed[0], changed[-1]) if changed else None
+
+
+def _read_rows(path: Path, ids: list[int]) -> list[ShownRow]:
     with Journal(path) as journal:
-        return journal.rows_by_ids(ids)
+        return [_shown_row(row) for row in journal.rows_by_ids(ids)]
 
 
 def _with_choice(table: Table) -> tuple[Table, ColumnChoice]:

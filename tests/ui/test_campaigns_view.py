@@ -313,3 +313,36 @@ def test_the_sidebar_follows_a_running_campaign_without_waiting_for_its_end(qtbo
         pass
     qtbot.waitUntil(lambda: "12/12 accepted" in view.campaign_list.item(0).text())
     assert view.campaign_list.item(0).text().splitlines()[2].endswith(time.strftime("%Z"))  # local, with zone
+
+
+def test_a_running_campaigns_table_rereads_its_rows_on_screen_and_repaints_only_those_that_changed(
+    qtbot, view
+) -> None:
+    # Each painted cell is a call from Qt into Python, which waits for the GIL the campaign's workers
+    # hold: a refresh that changes nothing repaints nothing, and one changed row repaints one row.
+    checked = CheckResult()
+    checked.valid.extend(ValidRow(i + 1, f"+9198{i:08d}", f"Customer {i}") for i in range(600))
+    with Journal.create(checked, CampaignSettings(calling_window="any")) as journal:
+        campaign_id = journal.id
+    view.refresh_campaigns()
+    qtbot.waitUntil(lambda: view.campaign_list.count() == 1, timeout=20_000)
+    view.campaign_list.itemClicked.emit(view.campaign_list.item(0))
+    model = view.rows_model
+    qtbot.waitUntil(lambda: model.index(0, 1).data() == "+919800000000", timeout=10_000)
+    on_screen = view._rows_on_screen()
+    assert 0 in on_screen and len(on_screen) < 256  # the first page, not the whole campaign
+    repainted: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, *_roles: repainted.append((first.row(), last.row())))
+
+    model.refresh_rows(on_screen)
+    qtbot.waitUntil(lambda: not model.loading)
+    assert repainted == []
+
+    with Journal.open(campaign_id) as journal:
+        [claimed] = journal.claim(1, time.time())
+    model.refresh_rows(view._rows_on_screen())
+    qtbot.waitUntil(lambda: bool(repainted))
+    assert repainted == [(0, 0)] and claimed.number == "+919800000000"
+    state = model.index(0, 3)
+    assert state.data() != "Pending" and model.index(1, 3).data() == "Pending"
+    assert state.data(Qt.ItemDataRole.ToolTipRole) == state.data()  # no problem: the state in words

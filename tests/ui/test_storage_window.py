@@ -94,7 +94,9 @@ def test_a_data_folder_that_cannot_be_written_gets_a_dialog_that_says_what_and_w
     assert "logging to the terminal instead" in seen["stderr"] and "Traceback" not in seen["stderr"]
 
 
-def test_a_history_file_that_cannot_be_opened_gets_the_same_dialog_and_exit_code(isolated_data_dir: Path) -> None:
+def test_a_history_file_that_cannot_be_opened_gets_the_same_dialog_and_exit_code(
+    isolated_data_dir: Path,
+) -> None:
     # The history is opened just after the first paint: the window then goes away and says why.
     (isolated_data_dir / "data" / "history.sqlite3").mkdir(parents=True)
 
