@@ -11,8 +11,9 @@ The pieces are separate so the launcher can plug in without rewriting them:
 - ``STARTUP_HOOKS``: callables ``(app, window, options)`` run after the window exists and before
   the command-line link is delivered. A hook may return False to stop the start-up (e.g. the
   argument was handed to an already running instance).
-- The launcher (``ui/launcher.py``: single instance, tray, macOS open events) plugs in the same
-  way when present: ``hand_over`` before the app, ``install_early``, then ``attach`` as a hook.
+- The launcher (``ui/launcher.py``: single instance, tray, macOS open events): the instance lock is
+  claimed before the app (``hand_over`` only when another OpDial holds it), ``install_early`` on
+  macOS, then ``attach`` just after the first paint (before it, for a window starting in the tray).
 """
 
 from __future__ import annotations

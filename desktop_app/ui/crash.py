@@ -93,11 +93,19 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException, tb: Trac
     if issubclass(exc_type, KeyboardInterrupt):
         QApplication.quit()
         return
-    if issubclass(exc_type, StorageError) and QApplication.instance() is not None and not _showing:
+    on_gui_thread = threading.current_thread() is threading.main_thread()
+    if (
+        issubclass(exc_type, StorageError)
+        and QApplication.instance() is not None
+        and not _showing
+        and on_gui_thread
+    ):
         _show_storage_problem(str(exc))  # a full disk, a folder gone: words, not a traceback
         return
     report = crash_report(exc_type, exc, tb)
     log.error("unexpected exception\n%s", report)
+    if not on_gui_thread:
+        return  # a dialog belongs to the GUI thread (from a worker it could hang the app): the log has it
     if QApplication.instance() is None or _showing:
         sys.stderr.write(report)
         return

@@ -6,6 +6,8 @@ Start-up order (see ``app.run_gui``):
 1. ``hand_over(options)`` before any ``QApplication``: claim the instance lock (standard library
    only). A running or starting OpDial holds it: this launch hands it the link (or
    ``--dial-clipboard``), waiting up to ``START_WAIT_S`` for its server, and exits at once.
+   ``app.run_gui`` claims the lock itself and makes a ``Launcher`` before the paint only for this
+   (or on macOS, for step 2); otherwise the launcher is made just after the paint, for step 3.
 2. ``install_early(app)``: macOS delivers a clicked link as a ``QFileOpenEvent``, possibly before
    the window exists; such links wait in a buffer.
 3. ``attach(app, window, options)``, after the window's first paint (before it, when the window

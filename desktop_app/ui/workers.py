@@ -77,7 +77,10 @@ class _Runnable(QRunnable):
             log.error("background task %s failed:\n%s", task.name, task.error)
         finally:
             task.done_event.set()
-        task._returned.emit()
+        try:
+            task._returned.emit()
+        except RuntimeError:  # its window was closed and deleted while this ran: nobody to tell
+            log.debug("background task %s finished after its owner was deleted", task.name)
 
 
 class TaskRunner(QObject):

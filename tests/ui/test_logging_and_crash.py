@@ -53,3 +53,48 @@ def test_crash_dialog_shows_redacted_copyable_details(qtbot):
 
     assert SECRET not in QGuiApplication.clipboard().text()
     assert "ValueError" in QGuiApplication.clipboard().text()
+
+
+def test_an_error_reaching_the_hook_on_a_worker_thread_is_logged_and_shows_no_dialog(
+    qtbot, caplog, monkeypatch
+):
+    # A dialog from a worker thread is undefined in Qt and hung OpDial at exit: the hook only logs
+    # there. (Observing "no dialog" needs a stand-in that records being built: a real one would hang.)
+    import threading
+
+    from desktop_app.ui import crash
+
+    built: list[str] = []
+    monkeypatch.setattr(crash, "CrashDialog", lambda report, parent=None: built.append(report))
+    try:
+        raise RuntimeError("from a worker")
+    except RuntimeError:
+        info = sys.exc_info()
+    worker = threading.Thread(target=crash.handle_exception, args=info)
+    worker.start()
+    worker.join(10)
+
+    assert not worker.is_alive() and built == []
+    assert any(
+        "unexpected exception" in r.getMessage() and "from a worker" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_task_that_finishes_after_its_window_is_gone_ends_quietly(qtbot, monkeypatch):
+    # Closing the window deletes its tasks; work still running (a slow keyring) returns later.
+    import threading
+
+    import shiboken6
+
+    from desktop_app.ui.workers import TaskRunner
+
+    hooked: list[object] = []
+    monkeypatch.setattr(sys, "excepthook", lambda *exc: hooked.append(exc))
+    release = threading.Event()
+    runner = TaskRunner()
+    task = runner.start("slow", lambda _cancel: release.wait(10))
+    shiboken6.delete(task)
+    release.set()
+    assert runner._pool.waitForDone(10_000)
+
+    assert hooked == []
