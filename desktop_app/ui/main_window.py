@@ -163,9 +163,11 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(AFTER_PAINT_LATEST_MS, self._run_after_paint)
         self._status_panel: StatusPanel | None = None
         self._history_view: HistoryView | None = None
+        self._built = False
         self._history_region: str | None = None
         self._build()
-        self._when_painted(self.finish_building)  # first in line: before the keyring read
+        for step in self._building_steps():  # first in line (each in its own turn): before the keyring read
+            self._when_painted(step)
         theme.notifier().changed.connect(self.apply_theme)
         self.apply_theme()
         if demo:
@@ -285,29 +287,57 @@ class MainWindow(QMainWindow):
     def finish_building(self) -> None:
         """The parts the first paint does not need: the result panel, History and the menus.
 
-        Run just after the first paint (so the Dial form shows as soon as a bare window would), or
-        at once by whatever needs one of them first.
+        Just after the first paint each part is built in its own turn of the event loop (so the
+        Dial form shows as soon as possible and no one turn stalls the window); whatever needs one
+        of them first builds all that is left at once.
         """
+        for step in self._building_steps():
+            step()
+
+    def _building_steps(self) -> tuple[Callable[[], None], ...]:
+        return (
+            self._build_status_panel,
+            self._load_history_modules,
+            self._build_history_view,
+            self._build_rest,
+        )
+
+    def _build_status_panel(self) -> None:
         if self._status_panel is not None:
             return
-        from desktop_app.ui.history_view import HistoryView
         from desktop_app.ui.status_panel import StatusPanel
 
         self._status_panel = StatusPanel()
         self._status_panel.retry_requested.connect(self.retry_unknown)
         self._status_holder.addWidget(self._status_panel)
+        self._status_panel.apply_theme()
+
+    def _load_history_modules(self) -> None:
+        """History's modules, phonenumbers among them (the form checks numbers with it): a turn of
+        their own, apart from building the view."""
+        from desktop_app.ui import history_view  # noqa: F401
+
+    def _build_history_view(self) -> None:
+        if self._history_view is not None:
+            return
+        from desktop_app.ui.history_view import HistoryView
+
         self._history_view = HistoryView(self.active_history)
         self._history_view.dial_again.connect(self.dial_again)
         if self._history_region:
             self._history_view.default_region = self._history_region
         self._swap_tab(self.history_page, self._history_view)
         self.history_page = self._history_view
+        self._history_view.apply_theme()
+
+    def _build_rest(self) -> None:
+        if self._built:
+            return
         self._build_menus()
         self._sync_demo_action()
+        self._built = True  # before the watch: it shows its state in the panel, which is in
         self._start_results_watch()
         self.setWindowIcon(icons.app_icon())
-        self._status_panel.apply_theme()
-        self._history_view.apply_theme()
 
     @property
     def first_run(self) -> FirstRunPage:
@@ -426,20 +456,20 @@ class MainWindow(QMainWindow):
 
     @property
     def status_panel(self) -> StatusPanel:
-        self.finish_building()
+        self._build_status_panel()
         assert self._status_panel is not None
         return self._status_panel
 
     @property
     def history_view(self) -> HistoryView:
-        self.finish_building()
+        self._build_history_view()
         assert self._history_view is not None
         return self._history_view
 
     @property
     def built(self) -> bool:
         """Everything is built (the first paint shows only the Dial form)."""
-        return self._status_panel is not None
+        return self._built
 
     def when_painted(self, work: Callable[[], None]) -> None:
         """Run ``work`` once the window has first painted (at once after that; 250 ms if hidden)."""
@@ -513,9 +543,10 @@ class MainWindow(QMainWindow):
         self.tabs.setTabIcon(1, icons.icon("history"))
         self.tabs.setTabIcon(2, icons.icon("campaigns"))
         self.form.apply_theme()
-        if self.built:
-            self.status_panel.apply_theme()
-            self.history_view.apply_theme()
+        if self._status_panel is not None:
+            self._status_panel.apply_theme()
+        if self._history_view is not None:
+            self._history_view.apply_theme()
         if self._first_run is not None:
             self._first_run.apply_theme(colors.muted)
         self._paint_badge()
@@ -635,7 +666,7 @@ class MainWindow(QMainWindow):
     def _show_data_of(self, resolved: Resolved | None) -> None:
         """History and Campaigns show the demo's own data while on the demo, the real data otherwise."""
         history = self.history_for(resolved)
-        if self.built and self.history_view.history is not history:
+        if self._history_view is not None and self._history_view.history is not history:
             self.history_view.history = history
             self.history_view.refresh()
         if self._campaigns_view is not None:
@@ -649,8 +680,8 @@ class MainWindow(QMainWindow):
             return  # already in the form: what the agent typed since stays
         self._prefilled = defaults
         self._history_region = profile.default_region
-        if self.built:
-            self.history_view.default_region = profile.default_region
+        if self._history_view is not None:
+            self._history_view.default_region = profile.default_region
         self.form.set_profile_defaults(
             region=profile.default_region,
             user_id=profile.user_id,
@@ -1201,8 +1232,9 @@ class MainWindow(QMainWindow):
             log.info("waiting for %d call(s) in flight before closing", len(self.runner.in_flight()))
             self.status_panel.show_cancelling()
         finished = self.runner.shutdown(timeout_s, grace_s=timeout_s / 2)  # an answer on its way wins
+        if self._history_view is not None:
+            self._history_view.runner.shutdown(timeout_s)  # a page or an export still being read
         if self.built:
-            self.history_view.runner.shutdown(timeout_s)  # a page or an export still being read
             self.results.shutdown(timeout_s)
         QCoreApplication.sendPostedEvents()  # deliver the last results while the widgets exist
         if finished:

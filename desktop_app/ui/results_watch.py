@@ -36,6 +36,7 @@ def _access_or_why_not(find_access: Callable[[], LogsAccess]) -> LogsAccess | Ex
     except ConfigError as error:
         return error
 
+
 TICK_MS = 2000  # how often the timer looks; the poller decides whether a request is due
 
 
