@@ -246,13 +246,11 @@ def build_window(store: Any, secrets: Any, history: Any) -> Any:
     window.activateWindow()
     if hasattr(window, "focus_number"):
         window.focus_number()
-    try:  # what the app does once its start-up work is done
+    try:  # what the app does once the work waiting for the first paint is done
         from desktop_app.ui.app import settle_after_start
 
-        if hasattr(window, "finish_building"):
-            window.finish_building()
-        settle_after_start()
-    except ImportError:
+        window.when_painted(settle_after_start)
+    except (ImportError, AttributeError):
         pass
     return window
 

@@ -659,9 +659,23 @@ class MainWindow(QMainWindow):
         self._painted = True
         if not self._open_history():
             return  # nothing else runs: the window cannot work without its history
-        waiting, self._after_paint = self._after_paint, []
-        for work in waiting:  # each in its own turn of the event loop: input and repaints in between
-            QTimer.singleShot(0, self, work)
+        self._next_after_paint()
+
+    def _next_after_paint(self) -> None:
+        """One piece of the work waiting for the paint per turn of the event loop, the next queued only
+        once this one is done: input, repaints and timers get in between (zero-timers queued together
+        would all run in one pass, back to back)."""
+        if not self._after_paint:
+            return
+        work = self._after_paint.pop(0)
+
+        def step() -> None:
+            try:
+                work()
+            finally:
+                self._next_after_paint()
+
+        QTimer.singleShot(0, self, step)
 
     def _show_data_of(self, resolved: Resolved | None) -> None:
         """History and Campaigns show the demo's own data while on the demo, the real data otherwise."""

@@ -210,3 +210,29 @@ LOCK_HOLDER = textwrap.dedent(
     time.sleep(60)
     """
 )
+
+
+def test_the_work_waiting_for_the_paint_takes_one_turn_of_the_event_loop_per_piece(
+    qtbot, store, secrets, history
+):
+    # Zero-timers queued together run in one pass, back to back: each piece queues the next only
+    # when it is done, so a keystroke, a repaint or a timer gets in between.
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.ui.main_window import MainWindow
+
+    window = MainWindow(store=store, secrets=secrets, history=history, env={})
+    qtbot.addWidget(window)
+    order: list[str] = []
+
+    def first() -> None:
+        order.append("first")
+        QTimer.singleShot(0, lambda: order.append("timer queued by the first"))
+
+    window.when_painted(first)
+    window.when_painted(lambda: order.append("second"))
+    window.show()
+    qtbot.waitUntil(lambda: "second" in order, timeout=10_000)
+
+    assert order == ["first", "timer queued by the first", "second"]
+    window.shutdown(timeout_s=10)
