@@ -69,7 +69,7 @@ from desktop_app.campaigns.policy import (
 )
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import label_widget, wrapped_label
-from desktop_app.ui.workers import Task, TaskRunner
+from desktop_app.ui.workers import Task, TaskRunner, collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -734,7 +734,11 @@ class CampaignsView(QWidget):
         self.problems_only.setChecked(False)
         self.problems_only.setEnabled(False)
         self._update_import_buttons()
-        task = self.tasks.start("campaign-read", lambda cancel: _with_choice(work(cancel)))
+        def read(cancel: threading.Event) -> tuple[Table, ColumnChoice]:
+            with collector_paused():
+                return _with_choice(work(cancel))
+
+        task = self.tasks.start("campaign-read", read)
         task.succeeded.connect(self._table_loaded)
         task.failed.connect(self._import_failed)
         return task
@@ -805,7 +809,8 @@ class CampaignsView(QWidget):
             from desktop_app.credentials import ProfileStore
 
             blocked = do_not_call_from_settings(ProfileStore(), region)
-            return check_rows(extract(table, choice.phone, choice.label), region, blocked)
+            with collector_paused():
+                return check_rows(extract(table, choice.phone, choice.label), region, blocked)
 
         task = self.tasks.start("campaign-check", work)
         task.succeeded.connect(self._checked)
