@@ -144,7 +144,9 @@ def _read_lines(lines: Iterable[str], head: str, source: str) -> Table:
     # Cells are stripped where they are used, not all up front.
     try:
         if delimiter:
-            rows = list(csv.reader(lines, delimiter=delimiter))
+            # Row by row in Python, not list(reader): a C loop over 100,000 rows never lets the GIL
+            # go, and the window (waiting for it) would stall for the whole parse.
+            rows = [row for row in csv.reader(lines, delimiter=delimiter)]
         else:
             rows = [[line.strip()] for line in lines]
     except csv.Error as exc:  # a cell past the size limit, a stray NUL…: say it in words
