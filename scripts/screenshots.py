@@ -101,7 +101,7 @@ def main() -> int:
         window = MainWindow(store=store, secrets=secrets, history=history, demo=True)
         window.resize(1040, 680)
         window.show()
-        settle(lambda w=window: not w.resolving)
+        settle(lambda w=window: w.built and not w.resolving)  # the rest is built just after the paint
         call(window, "+919876543210", CallKind.USER)
         save(window, "user-dial", scheme)
         window.resize(880, 600)  # the smallest window: nothing may clip
