@@ -234,3 +234,26 @@ def test_an_answer_over_the_size_cap_is_not_accepted_however_well_formed():
     assert server.received  # it was answered: the refusal is about the size
     assert not outcome.accepted and outcome.problem.code == "unexpected_response"
     assert len(outcome.raw_response) < OVERSIZED_BYTES
+
+
+def test_clients_share_one_verifying_context_and_new_extra_roots_get_their_own(ca, tmp_path, monkeypatch):
+    # Loading Mozilla's roots and the OS store costs ~35 ms; the call log is asked every few seconds.
+    from desktop_app.api.client import make_http_client
+
+    def context_of(client) -> ssl.SSLContext:
+        return client._transport._pool._ssl_context
+
+    first, second = make_http_client(), make_http_client()
+    try:
+        shared = context_of(first)
+        assert context_of(second) is shared
+        assert shared.verify_mode == ssl.CERT_REQUIRED and shared.check_hostname
+        trust(ca, tmp_path, monkeypatch)
+        third = make_http_client()
+        try:
+            assert context_of(third) is not shared  # the extra roots are read, not ignored
+        finally:
+            third.close()
+    finally:
+        first.close()
+        second.close()
