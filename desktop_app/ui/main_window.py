@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -159,14 +161,14 @@ class MainWindow(QMainWindow):
         # Work that can wait for the first paint (the keyring read: its import and its answer would
         # compete with building the window); never later than AFTER_PAINT_LATEST_MS if never shown.
         self._painted = False
-        self._after_paint: list[Callable[[], None]] = []
+        self._after_paint: list[Callable[[], object]] = []
         QTimer.singleShot(AFTER_PAINT_LATEST_MS, self._run_after_paint)
         self._status_panel: StatusPanel | None = None
         self._history_view: HistoryView | None = None
         self._built = False
         self._history_region: str | None = None
         self._build()
-        for step in self._building_steps():  # first in line (each in its own turn): before the keyring read
+        for step in self._building_steps(after_paint=True):  # first in line: before the keyring read
             self._when_painted(step)
         theme.notifier().changed.connect(self.apply_theme)
         self.apply_theme()
@@ -294,10 +296,11 @@ class MainWindow(QMainWindow):
         for step in self._building_steps():
             step()
 
-    def _building_steps(self) -> tuple[Callable[[], None], ...]:
+    def _building_steps(self, *, after_paint: bool = False) -> tuple[Callable[[], object], ...]:
+        load = self._load_numbers_on_a_worker if after_paint else self._load_history_modules
         return (
             self._build_status_panel,
-            self._load_history_modules,
+            load,
             self._build_history_view,
             self._build_rest,
         )
@@ -313,9 +316,16 @@ class MainWindow(QMainWindow):
         self._status_panel.apply_theme()
 
     def _load_history_modules(self) -> None:
-        """History's modules, phonenumbers among them (the form checks numbers with it): a turn of
-        their own, apart from building the view."""
+        """History's modules, phonenumbers among them (the form checks numbers with it)."""
         from desktop_app.ui import history_view  # noqa: F401
+
+    def _load_numbers_on_a_worker(self) -> Task | None:
+        """phonenumbers (25-50 ms of pure-Python imports) on a worker, which lets the GIL go every
+        0.5 ms: the window keeps ticking. The next piece (the History view) waits for it."""
+        if "desktop_app.numbers" in sys.modules:
+            return None
+        loader = TaskRunner(self, max_threads=1)  # not self.runner: its tasks are calls in flight
+        return loader.start("load phone-number parsing", lambda _cancel: import_module("desktop_app.numbers"))
 
     def _build_history_view(self) -> None:
         if self._history_view is not None:
@@ -641,7 +651,7 @@ class MainWindow(QMainWindow):
 
         self._when_painted(read_secrets)
 
-    def _when_painted(self, work: Callable[[], None]) -> None:
+    def _when_painted(self, work: Callable[[], object]) -> None:
         """Run ``work`` once the window has first painted (at once after that)."""
         if self._painted:
             work()
@@ -670,10 +680,14 @@ class MainWindow(QMainWindow):
         work = self._after_paint.pop(0)
 
         def step() -> None:
+            waiting = None
             try:
-                work()
+                waiting = work()
             finally:
-                self._next_after_paint()
+                if isinstance(waiting, Task):  # it goes on on a worker: the next piece waits for it
+                    waiting.finished.connect(self._next_after_paint)
+                else:
+                    self._next_after_paint()
 
         QTimer.singleShot(0, self, step)
 

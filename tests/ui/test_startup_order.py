@@ -236,3 +236,33 @@ def test_the_work_waiting_for_the_paint_takes_one_turn_of_the_event_loop_per_pie
 
     assert order == ["first", "timer queued by the first", "second"]
     window.shutdown(timeout_s=10)
+
+
+def test_a_piece_that_goes_on_on_a_worker_holds_the_next_until_it_is_done(qtbot, store, secrets, history):
+    # phonenumbers is imported on a worker after the paint (the window keeps ticking); History,
+    # built next, needs it, so it waits for the worker rather than for the import lock.
+    import threading
+
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.workers import TaskRunner
+
+    window = MainWindow(store=store, secrets=secrets, history=history, env={})
+    qtbot.addWidget(window)
+    loader = TaskRunner(window)
+    release = threading.Event()
+    order: list[str] = []
+
+    def slow(_cancel) -> None:
+        release.wait(10)
+        order.append("worker done")
+
+    window.when_painted(lambda: loader.start("slow", slow))
+    window.when_painted(lambda: order.append("next piece"))
+    window.show()
+    qtbot.wait(200)
+    assert order == []  # the next piece has not run while the worker is busy
+    release.set()
+    qtbot.waitUntil(lambda: "next piece" in order, timeout=10_000)
+
+    assert order == ["worker done", "next piece"]
+    window.shutdown(timeout_s=10)
