@@ -297,13 +297,10 @@ class MainWindow(QMainWindow):
             step()
 
     def _building_steps(self, *, after_paint: bool = False) -> tuple[Callable[[], object], ...]:
-        load = self._load_numbers_on_a_worker if after_paint else self._load_history_modules
-        return (
-            self._build_status_panel,
-            load,
-            self._build_history_view,
-            self._build_rest,
-        )
+        """After the paint, phonenumbers is loaded on a worker before History needs it; built at once,
+        History's own import loads it."""
+        loading = (self._load_numbers_on_a_worker,) if after_paint else ()
+        return (self._build_status_panel, *loading, self._build_history_view, self._build_rest)
 
     def _build_status_panel(self) -> None:
         if self._status_panel is not None:
@@ -314,10 +311,6 @@ class MainWindow(QMainWindow):
         self._status_panel.retry_requested.connect(self.retry_unknown)
         self._status_holder.addWidget(self._status_panel)
         self._status_panel.apply_theme()
-
-    def _load_history_modules(self) -> None:
-        """History's modules, phonenumbers among them (the form checks numbers with it)."""
-        from desktop_app.ui import history_view  # noqa: F401
 
     def _load_numbers_on_a_worker(self) -> Task | None:
         """phonenumbers (25-50 ms of pure-Python imports) on a worker, which lets the GIL go every

@@ -4,6 +4,9 @@ says what is needed. Real sandbox, real widgets."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
@@ -125,21 +128,32 @@ class LinkCatcher(QObject):
         self.opened.append(url.toString())
 
 
-def test_open_recording_asks_for_a_fresh_link_each_time_and_opens_it(qtbot, demo_window):
-    window = demo_window
+@contextlib.contextmanager
+def catching_links() -> Iterator[LinkCatcher]:
+    """Qt's URL-handler hook: links the window opens are recorded instead of reaching a browser."""
     catcher = LinkCatcher()
     QDesktopServices.setUrlHandler("http", catcher, "open")
     try:
-        window.form.customer.edit.setText(CUSTOMER)
-        place(qtbot, window)
+        yield catcher
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+
+
+def place_an_answered_call(qtbot, window) -> None:
+    window.form.customer.edit.setText(CUSTOMER)
+    place(qtbot, window)
+    qtbot.waitUntil(window.status_panel.recording_button.isVisible, timeout=15_000)
+
+
+def test_open_recording_asks_for_a_fresh_link_each_time_and_opens_it(qtbot, demo_window):
+    window = demo_window
+    with catching_links() as catcher:
+        place_an_answered_call(qtbot, window)
         panel = window.status_panel
-        qtbot.waitUntil(panel.recording_button.isVisible, timeout=15_000)
         panel.recording_button.click()
         qtbot.waitUntil(lambda: len(catcher.opened) == 1, timeout=10_000)
         panel.recording_button.click()
         qtbot.waitUntil(lambda: len(catcher.opened) == 2, timeout=10_000)
-    finally:
-        QDesktopServices.unsetUrlHandler("http")
     server = window.demo_session.server
     assert all(link.startswith(f"{server.logs_url}/recordings/") for link in catcher.opened)
     assert catcher.opened[0] != catcher.opened[1]  # links expire: a new one each time
@@ -172,12 +186,8 @@ def test_the_demo_shows_a_result_within_seconds_with_its_usual_log_delay(qtbot, 
 
 def test_history_opens_an_answered_calls_recording(qtbot, demo_window):
     window = demo_window
-    catcher = LinkCatcher()
-    QDesktopServices.setUrlHandler("http", catcher, "open")
-    try:
-        window.form.customer.edit.setText(CUSTOMER)
-        place(qtbot, window)
-        qtbot.waitUntil(window.status_panel.recording_button.isVisible, timeout=15_000)
+    with catching_links() as catcher:
+        place_an_answered_call(qtbot, window)
         view = window.history_view
         window.tabs.setCurrentWidget(view)
         history_settled(qtbot, view)
@@ -185,6 +195,4 @@ def test_history_opens_an_answered_calls_recording(qtbot, demo_window):
         assert view.recording_button.isEnabled()
         view.recording_button.click()
         qtbot.waitUntil(lambda: len(catcher.opened) == 1, timeout=10_000)
-    finally:
-        QDesktopServices.unsetUrlHandler("http")
     assert catcher.opened[0].startswith(f"{window.demo_session.server.logs_url}/recordings/")

@@ -166,14 +166,20 @@ def test_account_problem_is_explained_in_the_window(qtbot, sandbox) -> None:
         view.shutdown(timeout_s=10)
 
 
-def test_a_past_campaign_with_100k_rows_reopens_without_loading_every_row(qtbot, view) -> None:
-    checked = CheckResult()  # already-checked rows: this test is about the view, not the checker
-    checked.valid.extend(ValidRow(i + 1, f"+9198{i:08d}", f"Customer {i}") for i in range(100_000))
+def _open_past_campaign(qtbot, view: CampaignsView, rows: int) -> str:
+    """A campaign of ``rows`` already-checked numbers (+919800000000, …), opened from the sidebar."""
+    checked = CheckResult()  # already checked: these tests are about the view, not the checker
+    checked.valid.extend(ValidRow(i + 1, f"+9198{i:08d}", f"Customer {i}") for i in range(rows))
     with Journal.create(checked, CampaignSettings(calling_window="any")) as journal:
         campaign_id = journal.id
     view.refresh_campaigns()
     qtbot.waitUntil(lambda: view.campaign_list.count() == 1, timeout=20_000)
     view.campaign_list.itemClicked.emit(view.campaign_list.item(0))
+    return campaign_id
+
+
+def test_a_past_campaign_with_100k_rows_reopens_without_loading_every_row(qtbot, view) -> None:
+    campaign_id = _open_past_campaign(qtbot, view, 100_000)
     assert view.current_id == campaign_id
     model = view.rows_model
     with StallMeter() as meter:
@@ -320,13 +326,7 @@ def test_a_running_campaigns_table_rereads_its_rows_on_screen_and_repaints_only_
 ) -> None:
     # Each painted cell is a call from Qt into Python, which waits for the GIL the campaign's workers
     # hold: a refresh that changes nothing repaints nothing, and one changed row repaints one row.
-    checked = CheckResult()
-    checked.valid.extend(ValidRow(i + 1, f"+9198{i:08d}", f"Customer {i}") for i in range(600))
-    with Journal.create(checked, CampaignSettings(calling_window="any")) as journal:
-        campaign_id = journal.id
-    view.refresh_campaigns()
-    qtbot.waitUntil(lambda: view.campaign_list.count() == 1, timeout=20_000)
-    view.campaign_list.itemClicked.emit(view.campaign_list.item(0))
+    campaign_id = _open_past_campaign(qtbot, view, 600)
     model = view.rows_model
     qtbot.waitUntil(lambda: model.index(0, 1).data() == "+919800000000", timeout=10_000)
     on_screen = view._rows_on_screen()
