@@ -123,12 +123,14 @@ def create_app(argv: list[str], options: Options | None = None, *, finish: bool 
 
 
 def finish_app(app: QApplication) -> None:
-    """Icon, log file and crash dialog: nothing the first paint shows, so they come just after it
-    (no Qt callback of OpDial's runs before then; a start-up failure still reaches the terminal)."""
+    """Icon, log file, crash dialog and the OS colour scheme read itself: nothing the first paint
+    needs, so they come just after it (no Qt callback of OpDial's runs before then; a start-up
+    failure still reaches the terminal)."""
     from desktop_app.logging_setup import setup_logging
-    from desktop_app.ui import icons
+    from desktop_app.ui import icons, theme
     from desktop_app.ui.crash import install_excepthook
 
+    theme.follow_os_scheme()
     app.setWindowIcon(icons.app_icon())
     path = setup_logging()
     install_excepthook()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_app.api.models import CallKind, CallRequest
 from desktop_app.numbers_countries import DEFAULT_REGION, country_name
 from desktop_app.ui import icons, theme
-from desktop_app.ui.widgets import expander_button, label_widget, wrapped_label
+from desktop_app.ui.widgets import expander_button, label_widget, set_by_name, wrapped_label
 
 if TYPE_CHECKING:
     from desktop_app import numbers
@@ -85,9 +85,9 @@ class NumberField(QObject):
             selectable=True,
             reserve=RESERVED_CHECK_TEXTS,
         )
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        set_by_name(self.status, "textFormat", "PlainText")
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        set_by_name(self.status, "alignment", "AlignTop|AlignLeft")
         self.edit.textChanged.connect(self._recheck)
         self.edit.textEdited.connect(self._on_edited)
         self.edit.editingFinished.connect(self.tidy)
@@ -250,7 +250,7 @@ class CallForm(QWidget):
             "The agent's own phone number: it rings first, then the customer is dialled",
         )
         self.agent_who = wrapped_label(name="Agent", tooltip="Whose User ID this is (the company's users)")
-        self.agent_who.setTextFormat(Qt.TextFormat.PlainText)
+        set_by_name(self.agent_who, "textFormat", "PlainText")
         self.agents: list = []  # api.logs.Agent, when the profile's API token lists them
         self.agents_note = ""  # what is needed to pick agents by name (e.g. the API token)
         self.agent_user_id.textChanged.connect(self._show_who)
@@ -310,7 +310,7 @@ class CallForm(QWidget):
         layout.addWidget(self.mode_hint)
         layout.addSpacing(6)
         layout.addLayout(self.form)
-        layout.addWidget(self.routing_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.routing_toggle)  # kept at its own width: see expander_button
         layout.addWidget(self.routing_box)
         layout.addLayout(buttons)
         # Below the buttons: a problem appearing or going away never moves Call under the pointer.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app import credentials
 from desktop_app.ui import icons
-from desktop_app.ui.widgets import label_widget, wrapped_label
+from desktop_app.ui.widgets import label_widget, set_by_name, wrapped_label
 
 
 class FirstRunPage(QWidget):
@@ -18,14 +18,14 @@ class FirstRunPage(QWidget):
         super().__init__(parent)
         logo = QLabel()
         logo.setPixmap(icons.app_icon().pixmap(96, 96))
-        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_by_name(logo, "alignment", "AlignCenter")
         label_widget(logo, "OpDial logo", "OpDial")
         title = QLabel("Welcome to OpDial")
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setBold(True)
         title.setFont(font)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_by_name(title, "alignment", "AlignCenter")
         label_widget(title, "Welcome", "Welcome to OpDial")
         intro = wrapped_label(
             "OpDial places calls through your MyOperator account: the agent's phone rings first, then "
@@ -35,7 +35,7 @@ class FirstRunPage(QWidget):
             name="Introduction",
             tooltip="What OpDial does and what you need",
         )
-        intro.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_by_name(intro, "alignment", "AlignCenter")
         self.create_button = QPushButton("Create a profile…")
         self.create_button.setIcon(icons.icon("profile"))
         self.create_button.setMinimumHeight(40)
@@ -61,7 +61,7 @@ class FirstRunPage(QWidget):
             name="Environment note",
             tooltip="Using OpDial with credentials from environment variables",
         )
-        env_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_by_name(env_note, "alignment", "AlignCenter")
         self.env_note = env_note
 
         buttons = QHBoxLayout()

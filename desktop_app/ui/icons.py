@@ -6,8 +6,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRectF
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from desktop_app.ui import theme
@@ -30,7 +30,7 @@ def icons_dir() -> Path:
 def _render(svg: bytes | QSvgRenderer, size: int) -> QPixmap:
     renderer = svg if isinstance(svg, QSvgRenderer) else QSvgRenderer(QByteArray(svg))
     pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
+    pixmap.fill(QColor(0, 0, 0, 0))  # transparent; not Qt.GlobalColor (see widgets.set_by_name)
     painter = QPainter(pixmap)
     renderer.render(painter, QRectF(0, 0, size, size))
     painter.end()

@@ -17,7 +17,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QTimer, QUrl, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -41,7 +41,7 @@ from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved
 from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
-from desktop_app.ui.widgets import label_widget, message_box, wrapped_label
+from desktop_app.ui.widgets import label_widget, message_box, set_by_name, wrapped_label
 from desktop_app.ui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.badge = QLabel()
-        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_by_name(self.badge, "alignment", "AlignCenter")
         self.badge.setMinimumWidth(120)
         label_widget(self.badge, "Active profile badge", "The company you are dialling from")
         self.profile_combo = QComboBox()
@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         self.profile_problem = wrapped_label(
             name="Profile problem", tooltip="Why calls cannot be placed with this profile", selectable=True
         )
-        self.profile_problem.setTextFormat(Qt.TextFormat.PlainText)
+        set_by_name(self.profile_problem, "textFormat", "PlainText")
         self.profile_problem.setVisible(False)
         top = QHBoxLayout()
         top.addWidget(self.badge)
@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         self.try_button = QToolButton()
         self.try_button.setText("Try these numbers")
         self.try_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.try_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        set_by_name(self.try_button, "toolButtonStyle", "ToolButtonTextBesideIcon")
         label_widget(
             self.try_button, "Try these numbers", "Numbers that make the sandbox answer with each error"
         )
@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         self.link_bar = wrapped_label(
             name="Link notice", tooltip="A number arrived from a link", selectable=True
         )
-        self.link_bar.setTextFormat(Qt.TextFormat.PlainText)
+        set_by_name(self.link_bar, "textFormat", "PlainText")
         self.link_bar.setMargin(6)
         self.link_bar.setVisible(False)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -88,16 +88,29 @@ def badge_color_for(name: str, chosen: str | None = None) -> str:
     return BADGE_COLORS[sum(name.encode()) % len(BADGE_COLORS)]
 
 
-def os_prefers_dark() -> bool:
-    hints = QGuiApplication.styleHints()
-    return hints.colorScheme() == Qt.ColorScheme.Dark
+def palette_is_dark(palette: QPalette) -> bool:
+    """A dark palette: its windows darker than their text."""
+    window, text = palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.WindowText)
+    return window.lightness() < text.lightness()
 
 
-def wanted_dark(override: str | None = None) -> bool:
+def os_prefers_dark(platform_palette_dark: bool) -> bool:
+    """The OS colour scheme; where the platform does not tell one, whether its palette is dark.
+
+    Reading the scheme creates PySide6's ``Qt`` enums (~15 ms), so until the first paint the
+    platform's palette stands in for it (``Theme.follow_os_scheme``)."""
+    from PySide6.QtCore import Qt
+
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Unknown:
+        return platform_palette_dark
+    return scheme == Qt.ColorScheme.Dark
+
+
+def chosen_scheme(override: str | None = None) -> str:
+    """"light", "dark" or "auto" (follow the OS): ``override``, else ``OPDIAL_THEME``."""
     choice = (override or os.environ.get(THEME_ENV, "auto")).strip().lower()
-    if choice in ("light", "dark"):
-        return choice == "dark"
-    return os_prefers_dark()
+    return choice if choice in ("light", "dark") else "auto"
 
 
 def build_palette(colors: Colors) -> QPalette:
@@ -137,16 +150,41 @@ class Theme(QObject):
         self._app = app
         self._override = override
         self.colors = LIGHT
+        # Windows, macOS and the Linux desktops give a dark palette in dark mode; read before ours
+        # replaces it, it answers for the OS until the scheme itself is read (follow_os_scheme).
+        self._platform_palette_dark = palette_is_dark(app.palette())
+        self._scheme_read = False
         app.setStyle("Fusion")
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
+    @property
+    def os_scheme_read(self) -> bool:
+        """Whether the OS colour scheme itself was read (else the platform's palette answered)."""
+        return self._scheme_read
+
+    def wants_dark(self) -> bool:
+        choice = chosen_scheme(self._override)
+        if choice != "auto":
+            return choice == "dark"
+        if not self._scheme_read:
+            return self._platform_palette_dark
+        return os_prefers_dark(self._platform_palette_dark)
+
     def apply(self) -> None:
-        self.colors = DARK if wanted_dark(self._override) else LIGHT
+        self.colors = DARK if self.wants_dark() else LIGHT
         self._app.setPalette(build_palette(self.colors))
         self.changed.emit()
         notifier().changed.emit()
 
-    def _on_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+    def follow_os_scheme(self) -> None:
+        """Just after the first paint: read the OS colour scheme itself, re-colouring if the
+        platform's palette guessed it wrong (a desktop with no dark palette that asks for dark)."""
+        self._scheme_read = True
+        if (DARK if self.wants_dark() else LIGHT) is not self.colors:
+            self.apply()
+
+    def _on_scheme_changed(self, _scheme: object) -> None:
+        self._scheme_read = True
         self.apply()
 
 
@@ -174,6 +212,12 @@ def install(app: QApplication, override: str | None = None) -> Theme:
     _current._override = override
     _current.apply()  # after _current is set: listeners read the new colours through colors()
     return _current
+
+
+def follow_os_scheme() -> None:
+    """See ``Theme.follow_os_scheme``; no-op before a theme is installed."""
+    if _current is not None:
+        _current.follow_os_scheme()
 
 
 def colors() -> Colors:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QObject, QRect, QSize
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QSizePolicy, QToolButton, QWidget
 
 from desktop_app.ui import icons, theme
 
@@ -18,6 +18,21 @@ _BOX_ICONS = {
     QMessageBox.Icon.Information: ("help", "accent"),
 }
 BOX_ICON_SIZE = 40
+
+
+def set_by_name(obj: QObject, prop: str, keys: str) -> None:
+    """Set a Qt enum or flags property by its key names, as in
+    ``set_by_name(label, "alignment", "AlignTop|AlignLeft")``.
+
+    What the first paint builds uses this rather than ``Qt.AlignmentFlag`` and the like: the first
+    use of anything in PySide6's ``Qt`` namespace creates all of its ~90 Python enums (~15 ms before
+    the window could show; issue 12), while Qt's property system reads the names itself."""
+    if not obj.setProperty(prop, keys):
+        raise ValueError(f"{type(obj).__name__} has no property {prop!r} that takes {keys!r}")
+
+
+# Qt::TextWordWrap, as the int QFontMetrics.boundingRect takes (not the enum: see set_by_name).
+_TEXT_WORD_WRAP = 0x1000
 
 
 def label_widget(widget: QWidget, name: str, tooltip: str) -> QWidget:
@@ -42,7 +57,7 @@ class ReservingLabel(QLabel):
     def _height_at(self, width: int) -> int:
         margins = self.contentsMargins()
         inner = max(1, width - margins.left() - margins.right() - 2 * self.margin())
-        metrics, box, flags = self.fontMetrics(), QRect(0, 0, inner, 1 << 20), int(Qt.TextFlag.TextWordWrap)
+        metrics, box, flags = self.fontMetrics(), QRect(0, 0, inner, 1 << 20), _TEXT_WORD_WRAP
         tallest = max((metrics.boundingRect(box, flags, text).height() for text in self.reserved), default=0)
         frame = margins.top() + margins.bottom() + 2 * self.margin()
         return max(super().heightForWidth(width), tallest + frame)
@@ -80,9 +95,7 @@ def wrapped_label(
     label.setWordWrap(True)
     label_widget(label, name, tooltip)
     if selectable:
-        label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        set_by_name(label, "textInteractionFlags", "TextSelectableByMouse|TextSelectableByKeyboard")
     return label
 
 
@@ -91,8 +104,10 @@ def expander_button(text: str, *, name: str, tooltip: str) -> QToolButton:
     button = QToolButton()
     button.setText(text)
     button.setCheckable(True)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    set_by_name(button, "toolButtonStyle", "ToolButtonTextBesideIcon")
     button.setAutoRaise(True)
+    # As wide as its text, not the column: a box layout leaves a widget that may not grow at the left.
+    button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
     label_widget(button, name, tooltip)
 
     def update_icon(open_: bool) -> None:

@@ -50,7 +50,7 @@ DRIVER = textwrap.dedent(
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QMainWindow
-    from desktop_app.ui import app as app_module
+    from desktop_app.ui import app as app_module, theme
 
     WATCHED = json.loads(sys.argv[1])
     TYPED = sys.argv[2]
@@ -68,6 +68,7 @@ DRIVER = textwrap.dedent(
         seen["focus_after"] = QApplication.focusWidget() is window.form.customer.edit
         seen["menus"] = [a.text() for a in window.menuBar().actions()]
         seen["frozen"] = __import__("gc").get_freeze_count()
+        seen["os_scheme_read"] = theme.theme().os_scheme_read
         QApplication.quit()
 
     class FirstPaint(QObject):
@@ -76,6 +77,8 @@ DRIVER = textwrap.dedent(
             if first and event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
                 QApplication.instance().removeEventFilter(self)
                 seen["loaded"] = sorted(m for m in WATCHED if m in sys.modules)
+                # PySide6 makes Qt's namespace (~90 Python enums, ~15 ms) on its first use
+                seen["qt_namespace"] = "Qt" in vars(sys.modules["PySide6.QtCore"])
                 seen["focus"] = QApplication.focusWidget() is watched.form.customer.edit
                 seen["page"] = watched.pages.currentWidget() is watched.main_page
                 # Posted before the window's own after-paint work (its paintEvent runs after filters).
@@ -106,22 +109,46 @@ def agent_data_dir(isolated_data_dir: Path) -> Path:
     return isolated_data_dir
 
 
-def test_the_dial_form_paints_first_and_keeps_what_is_typed_before_the_rest_is_built(agent_data_dir):
+def start_and_watch(data_dir: Path) -> dict:
+    """Start OpDial on ``data_dir``, type a number just after the first paint; what DRIVER saw."""
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, json.dumps(NOT_BEFORE_THE_FIRST_PAINT), "98765 43210"],
-        capture_output=True, text=True, timeout=60, env=opdial_env(agent_data_dir), cwd=REPO,
+        capture_output=True, text=True, timeout=60, env=opdial_env(data_dir), cwd=REPO,
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, done.stderr[-3000:]
-    seen = json.loads(lines[-1][len("RESULT ") :])
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def test_the_dial_form_paints_first_and_keeps_what_is_typed_before_the_rest_is_built(agent_data_dir):
+    seen = start_and_watch(agent_data_dir)
 
     assert seen["page"] and seen["focus"], "the first paint shows the Dial form, focus in the number"
     assert seen["loaded"] == [], f"loaded before the first paint: {seen['loaded']}"
+    assert seen["qt_namespace"] is False  # the form names alignments & co. by string (set_by_name)
     assert seen["built_when_typing"] is False  # the agent typed before History and the rest existed
     assert seen["built"] and seen["menus"] == ["&File", "&Call", "&View", "&Help"]
     assert seen["frozen"] > 10_000  # start-up's objects are kept out of the collector's full passes
+    assert seen["os_scheme_read"]  # until the paint the platform's palette stood in for it
     assert seen["e164"] == "+919876543210" and seen["focus_after"]  # kept, checked, still focused
     assert seen["code"] == 0
+
+
+def test_the_first_run_page_paints_without_qts_namespace_too(isolated_data_dir):
+    seen = start_and_watch(isolated_data_dir)  # no profile yet: the welcome page shows first
+    assert seen["qt_namespace"] is False and seen["code"] == 0
+
+
+def test_a_property_set_by_name_says_when_the_name_is_wrong(qapp):
+    from PySide6.QtWidgets import QLabel
+
+    from desktop_app.ui.widgets import set_by_name
+
+    label = QLabel("x")
+    set_by_name(label, "alignment", "AlignTop|AlignRight")
+    assert int(label.alignment().value) == 0x20 | 0x02
+    with pytest.raises(ValueError, match="alignment"):
+        set_by_name(label, "alignment", "AlignMiddle")  # no such key: Qt would ignore it silently
 
 
 SLOW_PRIMARY = textwrap.dedent(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPalette
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.ui import icons, theme
@@ -28,3 +31,60 @@ def test_every_icon_the_window_uses_exists():
     for name in names:
         assert not icons.icon(name).isNull(), name
     assert not icons.app_icon().isNull()
+
+
+@pytest.fixture
+def theme_on(monkeypatch) -> Iterator[Callable[[bool], theme.Theme]]:
+    """Make a Theme the way start-up does, on an app whose platform palette is light or dark."""
+    monkeypatch.delenv(theme.THEME_ENV, raising=False)
+    app = QApplication.instance()
+    made: list[theme.Theme] = []
+
+    def make(platform_dark: bool) -> theme.Theme:
+        window, text = ("#202124", "#e8eaed") if platform_dark else ("#f4f5f7", "#1b1f24")
+        palette = QPalette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(window))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(text))
+        app.setPalette(palette)
+        made.append(theme.Theme(app))
+        made[-1].apply()
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.setParent(None)
+    theme.install(app, "light")
+
+
+def test_until_the_first_paint_the_platforms_palette_says_whether_the_os_is_dark(theme_on):
+    assert theme_on(True).colors is theme.DARK  # Windows and macOS give a dark palette in dark mode
+    assert theme_on(False).colors is theme.LIGHT
+
+
+def test_after_the_paint_the_os_colour_scheme_itself_decides(theme_on, monkeypatch):
+    # Offscreen Qt has no colour scheme to set; this stands for a desktop that asks for dark while
+    # its palette stays light (what the palette alone would get wrong).
+    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_palette_dark: True)
+    made = theme_on(False)
+    changes = []
+    made.changed.connect(lambda: changes.append(made.colors))
+    assert made.colors is theme.LIGHT
+    made.follow_os_scheme()
+    assert made.colors is theme.DARK and changes == [theme.DARK]
+    made.follow_os_scheme()
+    assert changes == [theme.DARK]  # no second re-colouring when nothing changed
+
+
+def test_an_unknown_os_scheme_leaves_the_platforms_palette_in_charge(theme_on):
+    assert theme.os_prefers_dark(True) and not theme.os_prefers_dark(False)  # offscreen: unknown
+    made = theme_on(True)
+    made.follow_os_scheme()
+    assert made.colors is theme.DARK
+
+
+def test_a_chosen_scheme_wins_over_the_os(theme_on, monkeypatch):
+    monkeypatch.setenv(theme.THEME_ENV, "light")
+    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_palette_dark: True)
+    made = theme_on(True)
+    made.follow_os_scheme()
+    assert made.colors is theme.LIGHT
