@@ -17,14 +17,13 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -46,6 +45,7 @@ from desktop_app.ui.workers import Task, TaskRunner
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QPaintEvent
+    from PySide6.QtWidgets import QMenu
 
     from desktop_app.api.client import ObdClient
     from desktop_app.history import History, HistoryEntry
@@ -223,8 +223,7 @@ class MainWindow(QMainWindow):
         label_widget(
             self.try_button, "Try these numbers", "Numbers that make the sandbox answer with each error"
         )
-        self.try_menu = QMenu(self.try_button)  # filled when the demo is on (it loads the sandbox)
-        self.try_button.setMenu(self.try_menu)
+        self.try_menu: QMenu | None = None  # made and filled when the demo is on (it loads the sandbox)
         banner_layout = QHBoxLayout(self.sandbox_banner)
         banner_layout.setContentsMargins(10, 4, 10, 4)
         banner_layout.addWidget(self.sandbox_label, 1)
@@ -1132,7 +1131,11 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def _fill_try_menu(self) -> None:
-        if self.try_menu.isEmpty():
+        if self.try_menu is None:
+            from PySide6.QtWidgets import QMenu
+
+            self.try_menu = QMenu(self.try_button)
+            self.try_button.setMenu(self.try_menu)
             for number, text in try_these():
                 action = self.try_menu.addAction(text)
                 action.triggered.connect(lambda _=False, n=number: self._try_number(n))
@@ -1230,6 +1233,7 @@ class MainWindow(QMainWindow):
         box.exec()
 
     def open_log_folder(self) -> None:
+        from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
         from desktop_app.logging_setup import log_file

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRect, QSize
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QMessageBox, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QWidget
 
 from desktop_app.ui import icons, theme
 
-# A message box's kind → OpDial's icon and the theme colour it is drawn in.
-_BOX_ICONS = {
-    QMessageBox.Icon.Warning: ("warning", "warning_fg"),
-    QMessageBox.Icon.Critical: ("error", "error_fg"),
-    QMessageBox.Icon.Question: ("help", "accent"),
-    QMessageBox.Icon.Information: ("help", "accent"),
-}
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+
+@cache
+def _box_icons() -> dict[QMessageBox.Icon, tuple[str, str]]:
+    """A message box's kind → OpDial's icon and the theme colour it is drawn in. (Built when a box is
+    first shown: the QMessageBox type itself costs ~1.5 ms, which the first paint does without.)"""
+    from PySide6.QtWidgets import QMessageBox
+
+    return {
+        QMessageBox.Icon.Warning: ("warning", "warning_fg"),
+        QMessageBox.Icon.Critical: ("error", "error_fg"),
+        QMessageBox.Icon.Question: ("help", "accent"),
+        QMessageBox.Icon.Information: ("help", "accent"),
+    }
+
+
 BOX_ICON_SIZE = 40
 
 
@@ -125,6 +138,8 @@ def message_box(
 
     The kind itself is kept, so the OS still plays its sound and screen readers still say "alert".
     """
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(kind, title, text, parent=parent)
     if informative:
         box.setInformativeText(informative)
@@ -136,7 +151,7 @@ def use_own_icon(box: QMessageBox) -> None:
     """Draw ``box``'s icon with OpDial's (tinted for the theme). Qt keeps the icon in a child label
     named ``qt_msgboxex_icon_label`` (since Qt 4); should that ever change, the style's icon stays."""
     label = box.findChild(QLabel, "qt_msgboxex_icon_label")
-    own = _BOX_ICONS.get(box.icon())
+    own = _box_icons().get(box.icon())
     if label is None or own is None:
         return
     name, role = own

@@ -139,6 +139,20 @@ def test_the_first_run_page_paints_without_qts_namespace_too(isolated_data_dir):
     assert seen["qt_namespace"] is False and seen["code"] == 0
 
 
+def test_the_qt_free_core_is_imported_before_pyside6(isolated_data_dir):
+    # PySide6 reads the source of every module imported after it; the core need not pay that.
+    env = dict(opdial_env(isolated_data_dir), OPDIAL_EXIT_AFTER_SHOWN="1")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "desktop_app"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0 and "OPDIAL_SHOWN" in done.stdout, done.stderr[-2000:]
+    finished = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
+    first_qt = next(i for i, name in enumerate(finished) if name.startswith(("shiboken6", "PySide6")))
+    for core in ("desktop_app.credentials", "desktop_app.config", "desktop_app.api.models", "json"):
+        assert finished.index(core) < first_qt, core
+
+
 def test_a_property_set_by_name_says_when_the_name_is_wrong(qapp):
     from PySide6.QtWidgets import QLabel
 
