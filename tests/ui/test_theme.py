@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.ui import icons, theme
@@ -31,6 +33,31 @@ def test_every_icon_the_window_uses_exists():
     for name in names:
         assert not icons.icon(name).isNull(), name
     assert not icons.app_icon().isNull()
+
+
+def test_icons_are_drawn_sharp_at_any_size_and_scaling_and_greyed_when_disabled(qapp):
+    icon = icons.icon("call", "#1565c0")
+    normal = icon.pixmap(QSize(20, 20), 2.0)  # a 20 px button at 200%
+    assert (normal.width(), normal.height(), normal.devicePixelRatio()) == (40, 40, 2.0)
+    disabled = icon.pixmap(QSize(20, 20), 2.0, QIcon.Mode.Disabled)
+    assert disabled.toImage() != normal.toImage()
+    canvas = QImage(40, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    canvas.setDevicePixelRatio(2.0)
+    canvas.fill(0)
+    painter = QPainter(canvas)
+    icon.paint(painter, QRect(0, 0, 20, 20))  # how item views draw icons
+    painter.end()
+    assert canvas == normal.toImage().convertToFormat(canvas.format())
+
+
+def test_a_changed_copy_of_an_icon_outlives_the_original(qapp):
+    copy = QIcon(icons.icon("history", "#a31515"))
+    copy.addPixmap(QPixmap(8, 8))  # Qt copies the icon's drawing engine here
+    gc.collect()
+    assert not copy.pixmap(QSize(16, 16)).isNull()
+    del copy
+    gc.collect()
+    assert not icons.icon("history", "#a31515").pixmap(QSize(16, 16)).isNull()
 
 
 @pytest.fixture
