@@ -6,8 +6,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QRectF, QSize
-from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRectF
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from desktop_app.ui import theme
@@ -37,63 +37,17 @@ def _render(svg: bytes | QSvgRenderer, size: int) -> QPixmap:
     return pixmap
 
 
-class _TintedSvgEngine(QIconEngine):
-    """Draws an SVG at exactly the size asked for, when it is first asked for, and keeps that.
-
-    Qt's own SVG icon engine reads only files, and ours are tinted in memory. Drawing every size up
-    front cost ~4 ms before the first paint, which shows each icon at one size (issue 12).
-    """
-
-    def __init__(self, svg: bytes) -> None:
-        super().__init__()
-        self._svg = svg
-        self._renderer: QSvgRenderer | None = None
-        self._drawn: dict[tuple[int, QIcon.Mode], QPixmap] = {}
-
-    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self.scaledPixmap(size, mode, state, 1.0)
-
-    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
-        """``size`` in device-independent pixels; drawn at ``scale`` times that (sharp at 200%)."""
-        side = round(min(size.width(), size.height()) * scale)
-        key = (side, mode)
-        drawn = self._drawn.get(key)
-        if drawn is None:
-            if self._renderer is None:
-                self._renderer = QSvgRenderer(QByteArray(self._svg))
-            drawn = _render(self._renderer, side)
-            if mode != QIcon.Mode.Normal:  # the disabled and selected looks, as Qt's engines make them
-                from PySide6.QtWidgets import QApplication, QStyleOption
-
-                option = QStyleOption()
-                option.palette = QApplication.palette()
-                drawn = QApplication.style().generatedIconPixmap(mode, drawn, option)
-            self._drawn[key] = drawn
-        return drawn  # QIcon gives it the pixel ratio
-
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        device = painter.device()
-        scale = device.devicePixelRatioF() if device is not None else 1.0
-        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, scale))
-
-    def availableSizes(self, mode: QIcon.Mode, state: QIcon.State) -> list[QSize]:
-        return [QSize(side, side) for side in _SIZES]
-
-    def clone(self) -> QIconEngine:
-        copy = _TintedSvgEngine(self._svg)
-        _cloned.append(copy)  # Qt owns it now; Python must never delete it (PySide keeps no hold)
-        return copy
-
-
-_cloned: list[_TintedSvgEngine] = []
-
-
 @lru_cache(maxsize=256)
 def _icon(name: str, color: str) -> QIcon:
     path = icons_dir() / f"{name}.svg"
     if not path.exists():
         return QIcon()
-    return QIcon(_TintedSvgEngine(path.read_bytes().replace(b"currentColor", color.encode())))
+    svg = path.read_bytes().replace(b"currentColor", color.encode())
+    icon = QIcon()
+    renderer = QSvgRenderer(QByteArray(svg))  # parsed once, drawn at every size
+    for size in _SIZES:
+        icon.addPixmap(_render(renderer, size))
+    return icon
 
 
 def icon(name: str, color: str | None = None) -> QIcon:
