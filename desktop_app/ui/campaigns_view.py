@@ -232,6 +232,18 @@ class PreviewModel(QAbstractTableModel):
             return font
         return None
 
+    def multiData(self, index: ModelIndex, roles: QModelRoleDataSpan) -> None:
+        """Every role Qt asks of a painted cell in one call into Python (Qt's default asks ``data``
+        once per role): the preview is painted while workers read and check the list, and each call
+        from Qt into Python waits for the GIL they hold."""
+        for i in range(len(roles)):
+            slot = roles[i]
+            value = self.data(index, slot.role())
+            if value is None:
+                slot.clearData()
+            else:
+                slot.setData(value)
+
 
 class CampaignRowsModel(QAbstractTableModel):
     """Every row of one campaign journal, filtered. Which rows match, and each page of rows as it

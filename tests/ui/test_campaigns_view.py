@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 
 from desktop_app.campaigns.checker import CheckResult, ValidRow
 from desktop_app.campaigns.journal import CampaignSettings, Journal
@@ -297,6 +297,24 @@ def test_the_preview_marks_each_row_left_out_with_its_reason_and_can_show_only_t
     ]  # their lines in the file
     view.new_button.click()
     assert not view.problems_only.isChecked() and not view.problems_only.isEnabled()
+
+
+def test_the_preview_paints_every_role_of_a_cell_as_data_answers_it(qtbot, view) -> None:
+    # Views ask multiData (one call into Python per cell); it must say what data says, role by role.
+    _paste_and_check(qtbot, view, _contacts(2) + "Wrong,12345,\n")
+    model = view.preview_model
+    roles = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole]
+    roles += [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole]
+    answered = 0
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            for role in roles:
+                slot = QModelRoleData(int(role))
+                model.multiData(index, QModelRoleDataSpan(slot))
+                assert slot.data() == model.data(index, role), (row, column, role)
+                answered += slot.data() is not None
+    assert answered > model.rowCount() * model.columnCount()  # not all blank
 
 
 def test_the_sidebar_follows_a_running_campaign_without_waiting_for_its_end(qtbot, view, sandbox) -> None:
