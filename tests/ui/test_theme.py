@@ -34,17 +34,19 @@ def test_every_icon_the_window_uses_exists():
     assert not icons.app_icon().isNull()
 
 
-def test_icons_are_drawn_sharp_at_any_size_and_scaling_and_greyed_when_disabled(qapp):
+def test_icons_are_drawn_for_normal_and_200_percent_screens_and_greyed_when_disabled(qapp):
     icon = icons.icon("call", "#1565c0")
-    normal = icon.pixmap(QSize(20, 20), 2.0)  # a 20 px button at 200%
-    assert (normal.width(), normal.height(), normal.devicePixelRatio()) == (40, 40, 2.0)
-    disabled = icon.pixmap(QSize(20, 20), 2.0, QIcon.Mode.Disabled)
-    assert disabled.toImage() != normal.toImage()
-    canvas = QImage(40, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    for scale in (1.0, 2.0):  # a 16 px button on a normal and on a 200% screen: drawn, not scaled
+        shown = icon.pixmap(QSize(16, 16), scale).toImage()
+        drawn = icons.pixmap("call", 16, "#1565c0", scale).toImage()
+        assert shown.convertToFormat(drawn.format()) == drawn, scale
+    normal = icon.pixmap(QSize(16, 16), 2.0)
+    assert icon.pixmap(QSize(16, 16), 2.0, QIcon.Mode.Disabled).toImage() != normal.toImage()
+    canvas = QImage(32, 32, QImage.Format.Format_ARGB32_Premultiplied)
     canvas.setDevicePixelRatio(2.0)
     canvas.fill(0)
     painter = QPainter(canvas)
-    icon.paint(painter, QRect(0, 0, 20, 20))  # how item views draw icons
+    icon.paint(painter, QRect(0, 0, 16, 16))  # how item views draw icons
     painter.end()
     assert canvas == normal.toImage().convertToFormat(canvas.format())
 
