@@ -218,3 +218,12 @@ def test_the_same_scenario_against_the_real_registry() -> None:
         assert real.get("HKCU", r"Software\Classes\tel\shell\open\command") == OTHER_COMMAND
     finally:
         WinRegistry().delete_key(scratch)
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the real registry exists only on Windows")
+def test_windows_own_light_or_dark_setting_is_read_from_the_real_registry() -> None:
+    from desktop_app.platform.windows import PERSONALIZE_KEY, WinRegistry, apps_use_dark_theme
+
+    real = WinRegistry()
+    stored = real.get("HKCU", PERSONALIZE_KEY, "AppsUseLightTheme")  # a DWORD; absent on old Windows
+    assert apps_use_dark_theme(real) is (None if stored is None else stored == "0")

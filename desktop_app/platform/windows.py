@@ -161,6 +161,16 @@ class WinRegistry:
         w.DeleteKey(root, sub)
 
 
+PERSONALIZE_KEY = r"Software\Microsoft\Windows\CurrentVersion\Themes\Personalize"
+
+
+def apps_use_dark_theme(registry: RegistryBackend) -> bool | None:
+    """Windows' own "light or dark" for apps (Settings → Personalisation → Colours), which Qt's colour
+    scheme reads too; None when it was never set."""
+    value = registry.get("HKCU", PERSONALIZE_KEY, "AppsUseLightTheme")
+    return None if value is None else value.strip() == "0"
+
+
 def command_line(exe_command: Sequence[str]) -> str:
     """``"<exe>" [args] "%1"``: every part quoted, so paths with spaces survive."""
     return " ".join(f'"{part}"' for part in [*exe_command, "%1"])

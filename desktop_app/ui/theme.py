@@ -7,13 +7,18 @@ screenshots; the scheme (light/dark) follows the OS unless ``OPDIAL_THEME`` says
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import credentials
+
+if TYPE_CHECKING:
+    from desktop_app.platform.windows import RegistryBackend
 
 THEME_ENV = "OPDIAL_THEME"  # "light", "dark" or "auto" (default)
 
@@ -94,6 +99,19 @@ def palette_is_dark(palette: QPalette) -> bool:
     return window.lightness() < text.lightness()
 
 
+def platform_prefers_dark(palette: QPalette, registry: RegistryBackend | None = None) -> bool:
+    """Light or dark before Qt's enums exist: Windows says so in its registry (what Qt reads too),
+    elsewhere the platform's palette does (dark in dark mode on macOS). ``registry``: Windows' own
+    unless given."""
+    if sys.platform == "win32" or registry is not None:
+        from desktop_app.platform.windows import WinRegistry, apps_use_dark_theme
+
+        answer = apps_use_dark_theme(registry if registry is not None else WinRegistry())
+        if answer is not None:
+            return answer
+    return palette_is_dark(palette)
+
+
 def os_prefers_dark(platform_palette_dark: bool) -> bool:
     """The OS colour scheme; where the platform does not tell one, whether its palette is dark.
 
@@ -150,9 +168,9 @@ class Theme(QObject):
         self._app = app
         self._override = override
         self.colors = LIGHT
-        # Windows, macOS and the Linux desktops give a dark palette in dark mode; read before ours
-        # replaces it, it answers for the OS until the scheme itself is read (follow_os_scheme).
-        self._platform_palette_dark = palette_is_dark(app.palette())
+        # Read before our palette replaces the platform's: it answers for the OS until the scheme
+        # itself is read just after the paint (follow_os_scheme), which corrects a wrong guess.
+        self._platform_palette_dark = platform_prefers_dark(app.palette())
         self._scheme_read = False
         app.setStyle("Fusion")
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, QSize
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.platform.windows import PERSONALIZE_KEY, InMemoryRegistry
 from desktop_app.ui import icons, theme
 
 
@@ -75,8 +76,18 @@ def theme_on(monkeypatch) -> Iterator[Callable[[bool], theme.Theme]]:
 
 
 def test_until_the_first_paint_the_platforms_palette_says_whether_the_os_is_dark(theme_on):
-    assert theme_on(True).colors is theme.DARK  # Windows and macOS give a dark palette in dark mode
+    assert theme_on(True).colors is theme.DARK  # as macOS gives in dark mode
     assert theme_on(False).colors is theme.LIGHT
+
+
+def test_on_windows_the_registry_answers_before_the_paint_whatever_the_palette() -> None:
+    registry = InMemoryRegistry()  # the real one exists only on Windows; the same reads run on it
+    light_palette, dark_palette = QPalette(QColor("#f4f5f7")), QPalette(QColor("#202124"))
+    assert theme.platform_prefers_dark(dark_palette, registry)  # never set: the palette decides
+    registry.put("HKCU", PERSONALIZE_KEY, "AppsUseLightTheme", "0")
+    assert theme.platform_prefers_dark(light_palette, registry)
+    registry.put("HKCU", PERSONALIZE_KEY, "AppsUseLightTheme", "1")
+    assert not theme.platform_prefers_dark(dark_palette, registry)
 
 
 def test_after_the_paint_the_os_colour_scheme_itself_decides(theme_on, monkeypatch):
