@@ -121,9 +121,9 @@ KIND_WORDS = {"invalid": "Invalid", "duplicate": "Duplicate", "excluded": "Do no
 Findings = dict[int, list[tuple[str, str]]]  # a line of the list -> [(kind, reason)] of what was left out
 
 
-def findings_by_line(checked: CheckResult | None) -> Findings:
+def findings_by_line(checked: CheckResult) -> Findings:
     findings: Findings = {}
-    for row in checked.rejected if checked is not None else ():
+    for row in checked.rejected:
         findings.setdefault(row.line, []).append((row.kind, row.reason))
     return findings
 
@@ -163,11 +163,11 @@ class PreviewModel(QAbstractTableModel):
         self._refill()
         self.endResetModel()
 
-    def set_check(self, checked: CheckResult | None, findings: Findings | None = None) -> None:
-        """``findings``: ``findings_by_line(checked)``, when a worker has made it already."""
+    def set_check(self, checked: CheckResult, findings: Findings) -> None:
+        """``findings``: ``findings_by_line(checked)``, made on the worker that checked the list."""
         self.beginResetModel()
-        self._findings = findings if findings is not None else findings_by_line(checked)
-        self._checked = checked is not None
+        self._findings = findings
+        self._checked = True
         self._refill()
         self.endResetModel()
 

@@ -112,16 +112,16 @@ def platform_prefers_dark(palette: QPalette, registry: RegistryBackend | None = 
     return palette_is_dark(palette)
 
 
-def os_prefers_dark(platform_palette_dark: bool) -> bool:
-    """The OS colour scheme; where the platform does not tell one, whether its palette is dark.
+def os_prefers_dark(platform_dark: bool) -> bool:
+    """The OS colour scheme; where Qt knows none, ``platform_dark`` (``platform_prefers_dark``).
 
-    Reading the scheme creates PySide6's ``Qt`` enums (~15 ms), so until the first paint the
-    platform's palette stands in for it (``Theme.follow_os_scheme``)."""
+    Reading the scheme creates PySide6's ``Qt`` enums (~15 ms), so until the first paint
+    ``platform_prefers_dark`` stands in for it (``Theme.follow_os_scheme``)."""
     from PySide6.QtCore import Qt
 
     scheme = QGuiApplication.styleHints().colorScheme()
     if scheme == Qt.ColorScheme.Unknown:
-        return platform_palette_dark
+        return platform_dark
     return scheme == Qt.ColorScheme.Dark
 
 
@@ -170,14 +170,14 @@ class Theme(QObject):
         self.colors = LIGHT
         # Read before our palette replaces the platform's: it answers for the OS until the scheme
         # itself is read just after the paint (follow_os_scheme), which corrects a wrong guess.
-        self._platform_palette_dark = platform_prefers_dark(app.palette())
+        self._platform_dark = platform_prefers_dark(app.palette())
         self._scheme_read = False
         app.setStyle("Fusion")
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
     @property
     def os_scheme_read(self) -> bool:
-        """Whether the OS colour scheme itself was read (else the platform's palette answered)."""
+        """Whether the OS colour scheme itself was read (else ``platform_prefers_dark`` answered)."""
         return self._scheme_read
 
     def wants_dark(self) -> bool:
@@ -185,8 +185,8 @@ class Theme(QObject):
         if choice != "auto":
             return choice == "dark"
         if not self._scheme_read:
-            return self._platform_palette_dark
-        return os_prefers_dark(self._platform_palette_dark)
+            return self._platform_dark
+        return os_prefers_dark(self._platform_dark)
 
     def apply(self) -> None:
         self.colors = DARK if self.wants_dark() else LIGHT
@@ -195,8 +195,8 @@ class Theme(QObject):
         notifier().changed.emit()
 
     def follow_os_scheme(self) -> None:
-        """Just after the first paint: read the OS colour scheme itself, re-colouring if the
-        platform's palette guessed it wrong (a desktop with no dark palette that asks for dark)."""
+        """Just after the first paint: read the OS colour scheme itself, re-colouring if
+        ``platform_prefers_dark`` guessed it wrong (a desktop with no dark palette that asks for dark)."""
         self._scheme_read = True
         if (DARK if self.wants_dark() else LIGHT) is not self.colors:
             self.apply()

@@ -93,7 +93,7 @@ def test_on_windows_the_registry_answers_before_the_paint_whatever_the_palette()
 def test_after_the_paint_the_os_colour_scheme_itself_decides(theme_on, monkeypatch):
     # Offscreen Qt has no colour scheme to set; this stands for a desktop that asks for dark while
     # its palette stays light (what the palette alone would get wrong).
-    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_palette_dark: True)
+    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_dark: True)
     made = theme_on(False)
     changes = []
     made.changed.connect(lambda: changes.append(made.colors))
@@ -113,7 +113,7 @@ def test_an_unknown_os_scheme_leaves_the_platforms_palette_in_charge(theme_on):
 
 def test_a_chosen_scheme_wins_over_the_os(theme_on, monkeypatch):
     monkeypatch.setenv(theme.THEME_ENV, "light")
-    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_palette_dark: True)
+    monkeypatch.setattr(theme, "os_prefers_dark", lambda platform_dark: True)
     made = theme_on(True)
     made.follow_os_scheme()
     assert made.colors is theme.LIGHT
