@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return run_self_check(console_stream())
 
+    from desktop_app import collector
+
+    collector.pause_for_start()  # until the window is up: ui.app.settle_after_start ends it
     _skip_pysides_source_scan()
     from desktop_app.ui.app import run_gui
 

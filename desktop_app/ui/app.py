@@ -95,13 +95,16 @@ def keep_the_gui_thread_responsive() -> None:
 
 def settle_after_start() -> None:
     """Keep start-up's objects (modules, classes, the window's wrappers) out of the garbage
-    collector's full passes from now on. A full pass holds the GIL, so its length is a pause for the
-    window too, even when a worker runs it, and it grows with every object it looks at: a 100,000-row
-    list import ran three of them, up to 48 ms each (``gc.freeze``; measured by bench/responsiveness.py).
+    collector's full passes from now on, and end the pause ``__main__`` began (see
+    ``desktop_app.collector``). A full pass holds the GIL: a 100,000-row list import ran three of
+    them, up to 48 ms each, before start-up's objects were frozen (measured by bench/responsiveness.py).
     """
     import gc
 
+    from desktop_app import collector
+
     gc.freeze()
+    collector.end_start_pause()
 
 
 def create_app(argv: list[str], options: Options | None = None, *, finish: bool = True) -> QApplication:

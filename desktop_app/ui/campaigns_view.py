@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app import collector
 from desktop_app.campaigns import journal as jr
 from desktop_app.campaigns.checker import (
     CheckResult,
@@ -69,7 +70,7 @@ from desktop_app.campaigns.policy import (
 )
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import label_widget, wrapped_label
-from desktop_app.ui.workers import Task, TaskRunner, collector_paused
+from desktop_app.ui.workers import Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -766,7 +767,7 @@ class CampaignsView(QWidget):
         self.problems_only.setEnabled(False)
         self._update_import_buttons()
         def read(cancel: threading.Event) -> tuple[Table, ColumnChoice]:
-            with collector_paused():
+            with collector.paused():
                 return _with_choice(work(cancel))
 
         task = self.tasks.start("campaign-read", read)
@@ -840,7 +841,7 @@ class CampaignsView(QWidget):
             from desktop_app.credentials import ProfileStore
 
             blocked = do_not_call_from_settings(ProfileStore(), region)
-            with collector_paused():
+            with collector.paused():
                 checked = check_rows(extract(table, choice.phone, choice.label), region, blocked)
                 return ListChecked(checked, checked.summary_text(), findings_by_line(checked))
 

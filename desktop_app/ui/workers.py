@@ -8,12 +8,10 @@ emits into a deleted object; ``shutdown()`` cancels and waits for everything.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -21,31 +19,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 log = logging.getLogger(__name__)
 
 Work = Callable[[threading.Event], Any]
-
-
-_collector_pauses = 0
-_collector_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """For bulk work on a worker that builds many objects and no reference cycles (a 100,000-row
-    list): the cyclic garbage collector's full passes over them hold the GIL, so each one stalled the
-    window (up to ~50 ms, and more of them as the list grew). Paused meanwhile; what was built is then
-    frozen out of later passes. It is still freed as usual once unused: without cycles, reference
-    counting frees it."""
-    global _collector_pauses
-    with _collector_lock:
-        _collector_pauses += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_pauses -= 1
-            if _collector_pauses == 0:
-                gc.freeze()
-                gc.enable()
 
 
 class Task(QObject):
