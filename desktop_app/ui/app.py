@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -119,7 +118,6 @@ def create_app(argv: list[str], options: Options | None = None, *, finish: bool 
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("opdial")
     theme.install(app, options.theme if options else None)
-    _quit_on_ctrl_c(app)
     if finish:
         finish_app(app)
     return app  # type: ignore[return-value]
@@ -134,6 +132,7 @@ def finish_app(app: QApplication) -> None:
     from desktop_app.ui.crash import install_excepthook
 
     theme.follow_os_scheme()
+    _quit_on_ctrl_c(app)
     app.setWindowIcon(icons.app_icon())
     path = setup_logging()
     install_excepthook()
@@ -144,6 +143,8 @@ def _quit_on_ctrl_c(app: QApplication) -> None:
     """Ctrl+C in the terminal quits cleanly (the demo sandbox stops, calls in flight finish)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    import signal
+
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     if not hasattr(app, "_opdial_signal_timer"):
         timer = QTimer(app)

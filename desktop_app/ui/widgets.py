@@ -66,14 +66,26 @@ class ReservingLabel(QLabel):
     def __init__(self, text: str = "", reserved: Sequence[str] = ()) -> None:
         super().__init__(text)
         self.reserved = tuple(reserved)
+        # (width, font's metrics) → the tallest reserved text's height: layouts ask again and
+        # again, each answer a word-wrapped layout of every reserved text (~1 ms before the paint).
+        self._tallest: dict[tuple[int, ...], int] = {}
+
+    def _tallest_reserved(self, inner: int) -> int:
+        metrics = self.fontMetrics()  # not font(): QFont makes ~20 Python enums on first use (~2 ms)
+        key = (inner, metrics.height(), metrics.averageCharWidth(), metrics.maxWidth())
+        if key not in self._tallest:
+            if len(self._tallest) > 32:  # a window dragged wider and narrower
+                self._tallest.clear()
+            box, flags = QRect(0, 0, inner, 1 << 20), _TEXT_WORD_WRAP
+            heights = (metrics.boundingRect(box, flags, text).height() for text in self.reserved)
+            self._tallest[key] = max(heights, default=0)
+        return self._tallest[key]
 
     def _height_at(self, width: int) -> int:
         margins = self.contentsMargins()
         inner = max(1, width - margins.left() - margins.right() - 2 * self.margin())
-        metrics, box, flags = self.fontMetrics(), QRect(0, 0, inner, 1 << 20), _TEXT_WORD_WRAP
-        tallest = max((metrics.boundingRect(box, flags, text).height() for text in self.reserved), default=0)
         frame = margins.top() + margins.bottom() + 2 * self.margin()
-        return max(super().heightForWidth(width), tallest + frame)
+        return max(super().heightForWidth(width), self._tallest_reserved(inner) + frame)
 
     def heightForWidth(self, width: int) -> int:
         return self._height_at(width)
