@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_app import APP_ID, config, storage
-from desktop_app.api.models import DEFAULT_API_URL, DEFAULT_LOGS_URL, Account
-from desktop_app.api.urls import UnsafeUrlError
+from desktop_app.api.urls import DEFAULT_API_URL, DEFAULT_LOGS_URL, UnsafeUrlError
 from desktop_app.api.urls import validate_api_url as _validate_api_url
 
 if TYPE_CHECKING:  # keyring costs ~90 ms to import: loaded only when a secret is needed
     from keyring.backend import KeyringBackend
+
+    from desktop_app.api.models import Account
 
 ENV_PREFIX = "OPDIAL_"
 ENV_API_KEY = "OPDIAL_API_KEY"
@@ -807,6 +808,8 @@ def resolve(
         raise ConfigError(_missing_message(missing, chosen))
     url = validate_api_url(values["api_url"])
     effective = replace(profile, **{k: v for k, v in values.items() if k != "api_url"}, api_url=url)
+    from desktop_app.api.models import Account  # not before the window's first paint (issue 12)
+
     account = Account(
         company_id=values["company_id"],
         public_ivr_id=values["public_ivr_id"],

@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from enum import Enum
 from typing import Any, Literal
 
-DEFAULT_API_URL = "https://obd-api.myoperator.co/obd-api-v1"
-DEFAULT_LOGS_URL = "https://developers.myoperator.co"  # the logs and users API (api/logs.py)
+# Re-exported: the call kinds and the endpoints live in modules of their own (cheap to import
+# before the window's first paint), and are part of this schema.
+from desktop_app.api.kinds import CallKind
+from desktop_app.api.urls import DEFAULT_API_URL, DEFAULT_LOGS_URL
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_LOGS_URL",
+    "MAX_CALL_DURATION_RANGE",
+    "Account",
+    "CallKind",
+    "CallRequest",
+    "Outcome",
+    "OutcomeStatus",
+    "Problem",
+    "build_body",
+    "build_headers",
+    "new_reference_id",
+]
+
 MAX_CALL_DURATION_RANGE = (1, 5400)
-
-
-class CallKind(str, Enum):
-    USER = "user"
-    ANONYMOUS = "anonymous"
-    IVR = "ivr"
-
-    @property
-    def wire_type(self) -> str:
-        return "2" if self is CallKind.IVR else "1"
-
-    @property
-    def label(self) -> str:
-        return {"user": "User dial", "anonymous": "Anonymous dial", "ivr": "IVR call"}[self.value]
 
 
 def new_reference_id() -> str:

@@ -1,4 +1,5 @@
-"""Where credentials may be sent: the one rule, kept free of httpx so it is cheap to import."""
+"""Where credentials may be sent: MyOperator's endpoints and the one rule for any other URL, kept
+free of httpx and of the request schema so it is cheap to import."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import ipaddress
 import re
 import urllib.parse
 
-from desktop_app.api.models import DEFAULT_API_URL
+DEFAULT_API_URL = "https://obd-api.myoperator.co/obd-api-v1"
+DEFAULT_LOGS_URL = "https://developers.myoperator.co"  # the logs and users API (api/logs.py)
 
 
 class UnsafeUrlError(ValueError):

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.api.models import CallKind, CallRequest
+from desktop_app.api.kinds import CallKind
 from desktop_app.numbers_countries import DEFAULT_REGION, country_name
 from desktop_app.ui import icons, theme
 from desktop_app.ui.widgets import expander_button, label_widget, set_by_name, wrapped_label
 
 if TYPE_CHECKING:
     from desktop_app import numbers
+    from desktop_app.api.models import CallRequest
 
 MODE_HINTS = {
     CallKind.USER: "The agent's phone rings first; when they answer, the customer is dialled and connected.",

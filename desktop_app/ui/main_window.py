@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME, config, credentials
-from desktop_app.api.models import Account, CallKind, CallRequest, Outcome
+from desktop_app.api.kinds import CallKind
 from desktop_app.api.urls import is_loopback_host
 from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved, SecretStore
 from desktop_app.ui import icons, theme
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
 
     from desktop_app.api.client import ObdClient
+    from desktop_app.api.models import Account, CallRequest, Outcome
     from desktop_app.history import History, HistoryEntry
     from desktop_app.ui import call_guard
     from desktop_app.ui.campaigns_view import CampaignsView
