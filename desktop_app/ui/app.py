@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Options:
+    """What the command line asked for (``parse_args``)."""
+
     demo: bool = False
     theme: str | None = None
     profile: str | None = None
