@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -136,6 +135,8 @@ def check_profile_name(name: str) -> str:
         raise ConfigError("The profile needs a name, e.g. the company's name.")
     if len(cleaned) > MAX_PROFILE_NAME_LENGTH:
         raise ConfigError(f"The profile name is too long (at most {MAX_PROFILE_NAME_LENGTH} characters).")
+    import unicodedata  # only when a profile is saved: not before the window's first paint
+
     if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
         raise ConfigError("The profile name must not contain control characters.")
     return cleaned

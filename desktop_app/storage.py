@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import logging
 import os
 import stat
@@ -238,6 +237,8 @@ def set_aside(path: Path) -> Path:
         os.replace(path, aside)
     except FileNotFoundError:
         # Another thread or process found it damaged first and moved it: that copy is the one.
+        import glob  # only here, rarely: not before the window's first paint
+
         earlier = sorted(path.parent.glob(f"{glob.escape(path.name)}.damaged-*"))
         earlier = [p for p in earlier if not p.name.endswith(("-wal", "-shm", "-journal"))]
         if not earlier:

@@ -44,6 +44,8 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "httpx",  # with the first call
     "desktop_app.api.models",  # the request schema's dataclasses (~2.5 ms): with the first call
     "signal",  # Ctrl+C in a terminal quits cleanly once the window is up
+    "unicodedata",  # a profile name is checked when it is saved
+    "glob",  # only to find a damaged file another process set aside
 )
 
 DRIVER = textwrap.dedent(
