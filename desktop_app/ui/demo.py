@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app import storage
-from desktop_app.credentials import Profile, Resolved
+from desktop_app.profiles import Profile
 
 if TYPE_CHECKING:  # the sandbox (http.server and friends) loads only when a demo starts
+    from desktop_app.credentials import Resolved
     from desktop_app.history import History
     from desktop_app.sandbox.server import DemoTrigger
 
@@ -65,6 +66,8 @@ class DemoSession:
     def start(self) -> Resolved:
         if self.resolved is not None and self.running:
             return self.resolved
+        from desktop_app.credentials import Resolved  # the keyring side: not before the first paint
+
         self.server.start()
         account = self.server.account
         profile = Profile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop_app import credentials
+from desktop_app import profiles
 from desktop_app.ui import icons
 from desktop_app.ui.widgets import label_widget, set_by_name, wrapped_label
 
@@ -55,8 +55,8 @@ class FirstRunPage(QWidget):
         self.demo_button.clicked.connect(self.try_demo)
         env_note = wrapped_label(
             "Scripted set-ups: set "
-            f"{credentials.ENV_API_KEY}, {credentials.ENV_SECRET_TOKEN}, {credentials.ENV_COMPANY_ID}, "
-            f"{credentials.ENV_PUBLIC_IVR_ID} and {credentials.ENV_USER_ID} in the environment and OpDial "
+            f"{profiles.ENV_API_KEY}, {profiles.ENV_SECRET_TOKEN}, {profiles.ENV_COMPANY_ID}, "
+            f"{profiles.ENV_PUBLIC_IVR_ID} and {profiles.ENV_USER_ID} in the environment and OpDial "
             "starts ready to dial, without a profile.",
             name="Environment note",
             tooltip="Using OpDial with credentials from environment variables",

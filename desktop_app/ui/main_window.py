@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app import APP_NAME, config, credentials
+from desktop_app import APP_NAME, config, profiles
 from desktop_app.api.kinds import CallKind
 from desktop_app.api.urls import is_loopback_host
-from desktop_app.credentials import ConfigError, Profile, ProfileStore, Resolved, SecretStore
+from desktop_app.profiles import ConfigError, Profile, ProfileStore
 from desktop_app.ui import icons, theme
 from desktop_app.ui.call_form import MODE_SHORTCUTS, CallForm
 from desktop_app.ui.demo import DEMO_INTRO, DEMO_PROFILE_NAME, DemoSession, try_these
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from desktop_app.api.client import ObdClient
     from desktop_app.api.models import Account, CallRequest, Outcome
+    from desktop_app.credentials import Resolved, SecretStore
     from desktop_app.history import History, HistoryEntry
     from desktop_app.ui import call_guard
     from desktop_app.ui.campaigns_view import CampaignsView
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENVIRONMENT_ENTRY = credentials.ENVIRONMENT_PROFILE_NAME
+ENVIRONMENT_ENTRY = profiles.ENVIRONMENT_PROFILE_NAME
 CLOSE_WAIT_S = 20.0  # longest we wait for a call in flight when the window closes
 SHORTCUTS = (
     ("Enter (in a number field) / Ctrl+Return", "Place the call"),
@@ -91,6 +92,8 @@ def _resolve_quietly(
     name: str | None, env: Mapping[str, str], store: ProfileStore, secrets: SecretStore
 ) -> Resolved | ConfigError:
     """``credentials.resolve`` for a worker: a ConfigError is an answer, not a failure."""
+    from desktop_app import credentials  # the keyring side: on the worker, after the first paint
+
     try:
         return credentials.resolve(name, env=env, store=store, secrets=secrets)
     except ConfigError as error:
@@ -143,7 +146,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(880, 600)
         self.store = store or ProfileStore()
-        self.secrets = secrets or SecretStore()
+        self._secrets = secrets  # made when first needed: the keyring side loads after the paint
         # The history file is opened just after the first paint (sqlite3 and the schema check are
         # not needed to show the form); its folder is checked now: no window without it.
         self._history = history
@@ -184,6 +187,15 @@ class MainWindow(QMainWindow):
             self.start_demo()
         else:
             self.reload_profiles()
+
+    @property
+    def secrets(self) -> SecretStore:
+        """The keyring. Its module loads with the first read, after the first paint (issue 12)."""
+        if self._secrets is None:
+            from desktop_app.credentials import SecretStore
+
+            self._secrets = SecretStore()
+        return self._secrets
 
     # ------------------------------------------------------------------------------------------
     # layout
@@ -574,7 +586,7 @@ class MainWindow(QMainWindow):
 
     def _env_has_credentials(self) -> bool:
         return any(
-            (self.env.get(n) or "").strip() for n in (credentials.ENV_API_KEY, credentials.ENV_API_URL)
+            (self.env.get(n) or "").strip() for n in (profiles.ENV_API_KEY, profiles.ENV_API_URL)
         )
 
     def profile_entries(self) -> list[str]:
@@ -590,7 +602,7 @@ class MainWindow(QMainWindow):
     def _initial_choice(self, entries: list[str]) -> str | None:
         if not entries:
             return None
-        wanted = (self.env.get(credentials.ENV_PROFILE) or "").strip()
+        wanted = (self.env.get(profiles.ENV_PROFILE) or "").strip()
         for candidate in (wanted, self.store.default_name(), self.store.get_pref("last_profile")):
             if candidate and candidate in entries:
                 return candidate
@@ -642,11 +654,12 @@ class MainWindow(QMainWindow):
         self.form.set_blocked(UNLOCKING_KEYRING, waiting=True)
         self._paint_badge(name)
         profile_name = None if name == ENVIRONMENT_ENTRY else name
-        env, store, secrets = self.env, self.store, self.secrets
+        env, store = self.env, self.store
 
         def read_secrets() -> None:
             if generation != self._resolve_generation:
                 return  # another profile was chosen before this one's read even started
+            secrets = self.secrets  # here, after the paint: the keyring's module loads with it
             task = self.runner.start(
                 "read the profile's secrets",
                 lambda _cancel: _resolve_quietly(profile_name, env, store, secrets),

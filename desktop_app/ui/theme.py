@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import credentials
+from desktop_app import profiles
 
 if TYPE_CHECKING:
     from desktop_app.platform.windows import RegistryBackend
@@ -83,7 +83,7 @@ DARK = Colors(
     border="#3a404a",
 )
 
-BADGE_COLORS = credentials.BADGE_COLORS  # one palette: the store suggests from it, the dialog offers it
+BADGE_COLORS = profiles.BADGE_COLORS  # one palette: the store suggests from it, the dialog offers it
 
 
 def badge_color_for(name: str, chosen: str | None = None) -> str:

@@ -41,6 +41,7 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "desktop_app.ui.launcher",  # needed before the paint only to hand a launch over (or on macOS)
     "desktop_app.ui.first_run",  # only when there is no profile
     "keyring",  # the secrets are read on a worker after the paint
+    "desktop_app.credentials",  # the keyring side; the first paint lists profiles from settings only
     "httpx",  # with the first call
     "desktop_app.api.models",  # the request schema's dataclasses (~2.5 ms): with the first call
     "signal",  # Ctrl+C in a terminal quits cleanly once the window is up
