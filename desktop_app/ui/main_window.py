@@ -82,6 +82,7 @@ def _default_client(resolved: Resolved) -> ObdClient:
 
 
 UNLOCKING_KEYRING = "Unlocking keyring…"
+PROFILE_PROBLEM_ABOVE = "This profile cannot place calls yet: the notice at the top says why."
 DEMO_RESULTS_INTERVAL_S = 2.0  # the demo's call log is a local sandbox: results show within seconds
 RESULTS_WAIT_PREF = "call_results_wait_min"  # settings preference: minutes before "no result"
 AGENTS_REFRESH_MS = 10 * 60 * 1000  # the company's users change rarely: re-read every 10 minutes
@@ -748,7 +749,10 @@ class MainWindow(QMainWindow):
             self.resolved, self.resolve_error = result, None
             self._prefill_profile(result.profile)  # the environment may override the settings
             self._watch_results(result)
-        self.form.set_blocked(None if self.resolved else (self.resolve_error or "Choose a profile."))
+        # The whole reason is in the notice at the top; beneath Call a long one would be said twice
+        # and, in a window of the smallest size, clipped.
+        problem = PROFILE_PROBLEM_ABOVE if self.resolve_error else "Choose a profile."
+        self.form.set_blocked(None if self.resolved else problem)
         self.profile_problem.setText(
             f"{self.resolve_error}  (Profiles… to fix it)" if self.resolve_error else ""
         )

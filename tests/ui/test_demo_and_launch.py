@@ -11,6 +11,7 @@ from desktop_app import config
 from desktop_app.sandbox.server import environment
 from desktop_app.ui.app import parse_args
 from desktop_app.ui.demo import DEMO_PROFILE_NAME
+from desktop_app.ui.main_window import PROFILE_PROBLEM_ABOVE
 from tests.ui.conftest import CUSTOMER, DEMO_USER_ID, place
 
 
@@ -98,6 +99,9 @@ def test_profile_missing_secrets_says_how_to_fix_it(make_window, store):
     assert "Half done" in window.profile_problem.text() and "Profiles" in window.profile_problem.text()
     window.form.customer.edit.setText(CUSTOMER)
     assert not window.form.call_button.isEnabled()
+    # Said once, at the top: beneath Call only a pointer to it (the long reason was clipped there).
+    assert window.form.field_error.text() == PROFILE_PROBLEM_ABOVE
+    assert "Half done" not in window.form.field_error.text()
 
 
 def test_demo_names_the_agent_whose_phone_rings_first(qtbot, make_window):
