@@ -57,8 +57,11 @@ def pause_for_start() -> None:
 
 
 def end_start_pause() -> None:
-    """No-op unless ``pause_for_start`` paused (a window started in-process, as tests do)."""
+    """Start-up is over: its objects are frozen out of later passes, and the pause
+    ``pause_for_start`` began ends (a window started in-process, as tests do, began none)."""
     global _start_paused
     if _start_paused:
         _start_paused = False
-        resume()
+        resume()  # freezes what was built (once no bulk job still holds a pause)
+    else:
+        gc.freeze()

@@ -100,11 +100,8 @@ def settle_after_start() -> None:
     ``desktop_app.collector``). A full pass holds the GIL: a 100,000-row list import ran three of
     them, up to 48 ms each, before start-up's objects were frozen (measured by bench/responsiveness.py).
     """
-    import gc
-
     from desktop_app import collector
 
-    gc.freeze()
     collector.end_start_pause()
 
 

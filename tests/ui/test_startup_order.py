@@ -114,15 +114,20 @@ def agent_data_dir(isolated_data_dir: Path) -> Path:
     return isolated_data_dir
 
 
-def start_and_watch(data_dir: Path) -> dict:
-    """Start OpDial on ``data_dir``, type a number just after the first paint; what DRIVER saw."""
+def run_driver(script: str, data_dir: Path, *args: str) -> dict:
+    """Run a driver script in a fresh interpreter on ``data_dir``; what it printed after RESULT."""
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(NOT_BEFORE_THE_FIRST_PAINT), "98765 43210"],
+        [sys.executable, "-c", script, *args],
         capture_output=True, text=True, timeout=60, env=opdial_env(data_dir), cwd=REPO,
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, done.stderr[-3000:]
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+def start_and_watch(data_dir: Path) -> dict:
+    """Start OpDial on ``data_dir``, type a number just after the first paint; what DRIVER saw."""
+    return run_driver(DRIVER, data_dir, json.dumps(NOT_BEFORE_THE_FIRST_PAINT), "98765 43210")
 
 
 def test_the_dial_form_paints_first_and_keeps_what_is_typed_before_the_rest_is_built(agent_data_dir):
@@ -186,13 +191,7 @@ THROUGH_MAIN = textwrap.dedent(
 
 def start_through_main(data_dir: Path) -> dict:
     """Start OpDial as ``python -m desktop_app`` does; what THROUGH_MAIN saw."""
-    done = subprocess.run(
-        [sys.executable, "-c", THROUGH_MAIN],
-        capture_output=True, text=True, timeout=60, env=opdial_env(data_dir), cwd=REPO,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, done.stderr[-3000:]
-    return json.loads(lines[-1][len("RESULT ") :])
+    return run_driver(THROUGH_MAIN, data_dir)
 
 
 def test_pyside6_reads_no_modules_source_on_the_way_to_the_first_paint(agent_data_dir):
